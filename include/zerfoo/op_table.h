@@ -1,0 +1,101 @@
+/* zerfoo — the one op table.
+ *
+ * X(ENUM, "name", n_inputs, kind). n_inputs -1: variable (cat). Kinds:
+ *   K = needs an engine kernel, V = view (no kernel, only autograd),
+ *   C = composite (built from other ops in the frontend, has its own backward).
+ * Each engine fills kernels[ZF_OP_*]; autograd/ has one backward rule per
+ * differentiable op. */
+#ifndef ZERFOO_OP_TABLE_H
+#define ZERFOO_OP_TABLE_H
+
+#include <stdbool.h>
+
+#define ZF_OP_LIST(X)                                                       \
+    /* memory, creation */                                                  \
+    X(COPY, "copy", 1, K)            /* strided copy + dtype conversion */  \
+    X(FILL, "fill", 0, K)            /* f[0] */                             \
+    X(ARANGE, "arange", 0, K)        /* out[i] = f[0] + i*f[1] */           \
+    X(RAND, "rand", 0, K)            /* U[0,1), i[0]=seed i[1]=stream */    \
+    X(RANDN, "randn", 0, K)          /* N(0,1) */                           \
+    X(EYE, "eye", 0, K)                                                     \
+    /* views */                                                             \
+    X(RESHAPE, "reshape", 1, V)                                             \
+    X(PERMUTE, "permute", 1, V)                                             \
+    X(SLICE, "slice", 1, V)          /* i[0]=dim i[1]=start i[2]=step */    \
+    X(EXPAND, "expand", 1, V)                                               \
+    X(CAST, "cast", 1, C)                                                   \
+    /* binary, broadcasting */                                              \
+    X(ADD, "add", 2, K)                                                     \
+    X(SUB, "sub", 2, K)                                                     \
+    X(MUL, "mul", 2, K)                                                     \
+    X(DIV, "div", 2, K)                                                     \
+    X(POW, "pow", 2, K)                                                     \
+    X(MAXIMUM, "maximum", 2, K)                                             \
+    X(MINIMUM, "minimum", 2, K)                                             \
+    X(EQ, "eq", 2, K)                                                       \
+    X(NE, "ne", 2, K)                                                       \
+    X(LT, "lt", 2, K)                                                       \
+    X(LE, "le", 2, K)                                                       \
+    X(GT, "gt", 2, K)                                                       \
+    X(GE, "ge", 2, K)                                                       \
+    X(LOGICAL_AND, "logical_and", 2, K)                                     \
+    X(LOGICAL_OR, "logical_or", 2, K)                                       \
+    /* unary */                                                             \
+    X(NEG, "neg", 1, K)                                                     \
+    X(ABS, "abs", 1, K)                                                     \
+    X(SIGN, "sign", 1, K)                                                   \
+    X(EXP, "exp", 1, K)                                                     \
+    X(LOG, "log", 1, K)                                                     \
+    X(LOG1P, "log1p", 1, K)                                                 \
+    X(SQRT, "sqrt", 1, K)                                                   \
+    X(RSQRT, "rsqrt", 1, K)                                                 \
+    X(SIN, "sin", 1, K)                                                     \
+    X(COS, "cos", 1, K)                                                     \
+    X(TANH, "tanh", 1, K)                                                   \
+    X(SIGMOID, "sigmoid", 1, K)                                             \
+    X(RELU, "relu", 1, K)                                                   \
+    X(LEAKY_RELU, "leaky_relu", 1, K) /* f[0]=negative slope */             \
+    X(GELU, "gelu", 1, K)            /* erf form */                         \
+    X(GELU_TANH, "gelu_tanh", 1, K)  /* tanh approximation */               \
+    X(SILU, "silu", 1, K)                                                   \
+    X(SOFTPLUS, "softplus", 1, K)    /* f[0]=beta f[1]=threshold */         \
+    X(CLAMP, "clamp", 1, K)          /* f[0]=min f[1]=max (NaN = none) */   \
+    X(LOGICAL_NOT, "logical_not", 1, K)                                     \
+    X(WHERE, "where", 3, K)          /* cond, a, b */                       \
+    /* reductions: i[0]=dims bitmask, i[1]=keepdim, i[2]=correction */     \
+    X(SUM, "sum", 1, K)                                                     \
+    X(MEAN, "mean", 1, K)                                                   \
+    X(MAX, "max", 1, K)                                                     \
+    X(MIN, "min", 1, K)                                                     \
+    X(ARGMAX, "argmax", 1, K)        /* i[0]=dim (single), i[1]=keepdim */  \
+    X(ARGMIN, "argmin", 1, K)                                               \
+    X(VAR, "var", 1, K)                                                     \
+    X(PROD, "prod", 1, K)                                                   \
+    X(LOGSUMEXP, "logsumexp", 1, K)                                         \
+    X(SOFTMAX, "softmax", 1, K)      /* i[0]=dim */                         \
+    X(LOG_SOFTMAX, "log_softmax", 1, K)                                     \
+    /* linear algebra */                                                    \
+    X(MATMUL, "matmul", 2, K)        /* [..., M, K] x [..., K, N] */        \
+    /* indexing */                                                          \
+    X(CAT, "cat", -1, C)             /* i[0]=dim */                         \
+    X(GATHER, "gather", 2, K)        /* input, index; i[0]=dim */           \
+    X(SCATTER_ADD, "scatter_add", 3, K) /* self, index, src; i[0]=dim */    \
+    X(INDEX_SELECT, "index_select", 2, K) /* input, index(1-d); i[0]=dim */ \
+    X(INDEX_ADD, "index_add", 3, K)  /* self, index(1-d), src; i[0]=dim */  \
+    X(EMBEDDING, "embedding", 2, K)  /* weight [V, D], ids [...] int */     \
+    X(TRIL, "tril", 1, K)            /* i[0]=diagonal */                    \
+    X(TRIU, "triu", 1, K)
+
+typedef enum zf_op {
+#define ZF_OP_ENUM(e, name, n, kind) ZF_OP_##e,
+    ZF_OP_LIST(ZF_OP_ENUM)
+#undef ZF_OP_ENUM
+    ZF_OP_COUNT
+} zf_op;
+
+const char *zf_op_name(zf_op op);
+zf_op zf_op_from_name(const char *name); /* ZF_OP_COUNT when unknown */
+int zf_op_arity(zf_op op);               /* -1 for variable */
+bool zf_op_needs_kernel(zf_op op);
+
+#endif
