@@ -24,6 +24,9 @@ struct zf_node {
     zf_op_params p;
     int64_t shape_arg[ZF_MAX_DIMS]; /* ops that need an extra shape (views) */
     int shape_ndim;
+    /* backward bookkeeping (owned by zf_backward) */
+    zf_tensor *grad_acc;   /* accumulated d(root)/d(out) */
+    uint64_t mark;         /* visit epoch of the last topological sort */
 };
 
 /* Marks t as a leaf that wants gradients. */

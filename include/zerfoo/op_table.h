@@ -47,6 +47,7 @@
     X(EXP, "exp", 1, K)                                                     \
     X(LOG, "log", 1, K)                                                     \
     X(LOG1P, "log1p", 1, K)                                                 \
+    X(ERF, "erf", 1, K)                                                     \
     X(SQRT, "sqrt", 1, K)                                                   \
     X(RSQRT, "rsqrt", 1, K)                                                 \
     X(SIN, "sin", 1, K)                                                     \

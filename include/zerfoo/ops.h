@@ -48,6 +48,7 @@ zf_tensor *zf_sign(zf_ctx *ctx, zf_tensor *a);
 zf_tensor *zf_exp(zf_ctx *ctx, zf_tensor *a);
 zf_tensor *zf_log(zf_ctx *ctx, zf_tensor *a);
 zf_tensor *zf_log1p(zf_ctx *ctx, zf_tensor *a);
+zf_tensor *zf_erf(zf_ctx *ctx, zf_tensor *a);
 zf_tensor *zf_sqrt(zf_ctx *ctx, zf_tensor *a);
 zf_tensor *zf_rsqrt(zf_ctx *ctx, zf_tensor *a);
 zf_tensor *zf_sin(zf_ctx *ctx, zf_tensor *a);

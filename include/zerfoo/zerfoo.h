@@ -1,0 +1,16 @@
+/* zerfoo — umbrella header. */
+#ifndef ZERFOO_H
+#define ZERFOO_H
+
+#include "zerfoo/autograd.h"
+#include "zerfoo/dtype.h"
+#include "zerfoo/engine.h"
+#include "zerfoo/error.h"
+#include "zerfoo/op_table.h"
+#include "zerfoo/ops.h"
+#include "zerfoo/tensor.h"
+#include "zerfoo/threadpool.h"
+
+#define ZERFOO_VERSION "0.1.0"
+
+#endif

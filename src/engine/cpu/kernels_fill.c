@@ -1,0 +1,123 @@
+/* CPU kernels that write values without reading tensors (fill, arange, eye,
+ * rand, randn) and COPY (strided copy with dtype conversion). */
+#include <string.h>
+
+#include "core/philox.h"
+#include "engine/cpu/cpu.h"
+
+#define TILE 256
+
+/* out is contiguous (the frontend allocates it). Values are produced in f64
+ * tiles and converted once. */
+typedef struct {
+    const zf_op_call *c;
+    int64_t n;
+} gen_job;
+
+static void gen_chunk(void *p, int64_t begin, int64_t end) {
+    gen_job *j = p;
+    const zf_op_call *c = j->c;
+    zf_tensor *out = c->out;
+    size_t es = zf_dtype_size(out->dtype);
+    char *base = zf_ptr(out);
+    double buf[TILE];
+    uint64_t seed = (uint64_t)c->p.i[0], stream = (uint64_t)c->p.i[1];
+    for (int64_t off = begin; off < end; off += TILE) {
+        int64_t m = end - off < TILE ? end - off : TILE;
+        for (int64_t k = 0; k < m; k++) {
+            int64_t i = off + k;
+            double v;
+            switch (c->op) {
+            case ZF_OP_FILL: v = c->p.f[0]; break;
+            case ZF_OP_ARANGE:
+                if (c->p.i[0] == 1 && i >= j->n / 2) /* linspace: count back from the end */
+                    v = c->p.f[2] - c->p.f[1] * (double)(j->n - 1 - i);
+                else
+                    v = c->p.f[0] + c->p.f[1] * (double)i;
+                break;
+            case ZF_OP_RAND: v = zf_rng_uniform(seed, stream, (uint64_t)i); break;
+            case ZF_OP_RANDN: v = zf_rng_normal(seed, stream, (uint64_t)i); break;
+            case ZF_OP_EYE: {
+                int64_t cols = out->shape[1];
+                v = (i / cols == i % cols) ? 1.0 : 0.0;
+                break;
+            }
+            default: v = 0; break;
+            }
+            buf[k] = v;
+        }
+        if (out->dtype == ZF_F32 && c->op == ZF_OP_RAND) {
+            /* keep uniform f32 strictly below 1 after rounding */
+            for (int64_t k = 0; k < m; k++)
+                if ((float)buf[k] >= 1.0f) buf[k] = 0x1.fffffep-1;
+        }
+        zf_convert_from_f64(out->dtype, buf, base + (size_t)off * es, (size_t)m);
+    }
+}
+
+static zf_status k_generate(zf_engine *e, const zf_op_call *c) {
+    gen_job j = {c, zf_numel(c->out)};
+    if (!zf_is_contiguous(c->out)) return zf_set_error(ZF_ERR_INTERNAL, "%s: output must be contiguous", zf_op_name(c->op));
+    zf_parallel_for(e->pool, j.n, 1 << 14, gen_chunk, &j);
+    return ZF_OK;
+}
+
+/* ---- COPY ---- */
+typedef struct {
+    zf_dtype to, from;
+} copy_ctx;
+
+static void copy_row(void *arg, char **p, const int64_t *s, int64_t n) {
+    copy_ctx *c = arg;
+    if (c->to == c->from) {
+        size_t es = zf_dtype_size(c->to);
+        if (s[0] == (int64_t)es && s[1] == (int64_t)es) {
+            memcpy(p[0], p[1], (size_t)n * es);
+            return;
+        }
+        for (int64_t i = 0; i < n; i++) memcpy(p[0] + i * s[0], p[1] + i * s[1], es);
+        return;
+    }
+    bool to_int = !zf_dtype_is_float(c->to), from_int = !zf_dtype_is_float(c->from);
+    for (int64_t off = 0; off < n; off += TILE) {
+        int64_t m = n - off < TILE ? n - off : TILE;
+        char *po = p[0] + off * s[0];
+        const char *pi = p[1] + off * s[1];
+        if (to_int && from_int) {
+            int64_t b[TILE];
+            zf_load_i64(c->from, pi, s[1], b, m);
+            zf_store_i64(c->to, po, s[0], b, m);
+        } else if (!to_int && !from_int && c->to != ZF_F64 && c->from != ZF_F64) {
+            float b[TILE]; /* f32 holds every f16/bf16/f8 value exactly */
+            zf_load_f32(c->from, pi, s[1], b, m);
+            zf_store_f32(c->to, po, s[0], b, m);
+        } else {
+            double b[TILE];
+            zf_load_f64(c->from, pi, s[1], b, m);
+            zf_store_f64(c->to, po, s[0], b, m);
+        }
+    }
+}
+
+static zf_status k_copy(zf_engine *e, const zf_op_call *c) {
+    const zf_tensor *src = c->in[0];
+    zf_tensor *dst = c->out;
+    if (zf_dtype_is_quant(src->dtype) || zf_dtype_is_quant(dst->dtype))
+        return zf_set_error(ZF_ERR_UNSUPPORTED, "copy: quantized dtype %s needs dequantization",
+                            zf_dtype_name(zf_dtype_is_quant(src->dtype) ? src->dtype : dst->dtype));
+    const zf_tensor *ops[2] = {dst, src};
+    zf_iter it;
+    zf_iter_init(&it, dst->ndim, dst->shape, 2, ops);
+    copy_ctx cc = {dst->dtype, src->dtype};
+    zf_iter_parallel(e, &it, 1 << 15, copy_row, &cc);
+    return ZF_OK;
+}
+
+void zf_cpu_register_fill(zf_kernel_fn *k) {
+    k[ZF_OP_FILL] = k_generate;
+    k[ZF_OP_ARANGE] = k_generate;
+    k[ZF_OP_RAND] = k_generate;
+    k[ZF_OP_RANDN] = k_generate;
+    k[ZF_OP_EYE] = k_generate;
+    k[ZF_OP_COPY] = k_copy;
+}
