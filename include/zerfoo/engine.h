@@ -27,7 +27,7 @@ extern "C" {
 
 typedef struct zf_op_params {
     double f[4];
-    int64_t i[4];
+    int64_t i[8];
 } zf_op_params;
 
 typedef struct zf_op_call {

@@ -1,12 +1,40 @@
-/* zerfoo command-line tool. */
+/* zerfoo command-line tool: dispatches to the subcommands. */
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/zerfoo/commands.h"
+#include "zerfoo/zerfoo.h"
+
+static const zf_command k_commands[] = {
+    {"demo", "train a small MLP on sin(x) with autograd (the current main job)", zf_cmd_demo},
+    {"ops", "list the op table: kernels per engine and backward rules", zf_cmd_ops},
+    {"version", "print the version", zf_cmd_version},
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "zerfoo %s — a machine-learning framework in C\n\n"
+            "usage: zerfoo COMMAND [ARGS]\n\ncommands:\n",
+            ZERFOO_VERSION);
+    for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", k_commands[i].name, k_commands[i].help);
+    fprintf(f,
+            "\nenvironment:\n  ZF_NUM_THREADS  threads of the CPU engine (default: online CPUs)\n"
+            "\nRun 'zerfoo COMMAND --help' for a command's options.\n");
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: zerfoo COMMAND [ARGS]\n");
-        return argc < 2 ? 1 : 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
     }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) return zf_cmd_version(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
+        if (strcmp(argv[1], k_commands[i].name) == 0) return k_commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "zerfoo: unknown command '%s' (see zerfoo --help)\n", argv[1]);
     return 2;
 }

@@ -37,6 +37,8 @@ void zf_iter_parallel(zf_engine *e, const zf_iter *it, int64_t grain, zf_row_fn 
 
 /* Fills every CPU kernel (engine.c); used by the cpu and blas engines. */
 void zf_cpu_fill_kernels(zf_kernel_fn *k);
+/* The matmul kernel through cblas (the blas engine's MATMUL). */
+zf_status zf_cpu_matmul_blas(zf_engine *e, const zf_op_call *c);
 /* Kernel table fillers, one per kernel file. */
 void zf_cpu_register_fill(zf_kernel_fn *k);
 void zf_cpu_register_elementwise(zf_kernel_fn *k);
