@@ -1,9 +1,11 @@
 /* zerfoo — one thread pool for CPU work.
  *
- * Work is split into at most `size` contiguous chunks, one per thread; the
- * calling thread runs chunk 0. Workers spin briefly after a job and then sleep
- * on a condition variable, so an idle process burns no CPU. A pool runs one
- * job at a time: calls from several threads at once are serialized. */
+ * A job is `size` tasks; the pool's threads and the caller claim them, so the
+ * caller never waits for a thread that has not started (it runs unclaimed
+ * tasks itself). Workers spin briefly after a job and then sleep on a
+ * condition variable, so an idle process burns no CPU. A pool runs one job at
+ * a time: calls from several threads at once are serialized, and a call made
+ * from inside a task runs inline. */
 #ifndef ZERFOO_THREADPOOL_H
 #define ZERFOO_THREADPOOL_H
 
@@ -15,7 +17,8 @@ extern "C" {
 
 typedef struct zf_threadpool zf_threadpool;
 
-/* fn(arg, tid, nthreads): called once per thread, tid in [0, nthreads). */
+/* fn(arg, tid, nthreads): called once per task tid in [0, nthreads), on any
+ * thread (one OS thread may run several tasks one after the other). */
 typedef void (*zf_thread_fn)(void *arg, int tid, int nthreads);
 /* fn(arg, begin, end): one chunk [begin, end) of a parallel loop. */
 typedef void (*zf_range_fn)(void *arg, int64_t begin, int64_t end);
@@ -25,7 +28,7 @@ zf_threadpool *zf_threadpool_new(int nthreads);
 void zf_threadpool_free(zf_threadpool *pool);
 int zf_threadpool_size(const zf_threadpool *pool);
 
-/* Runs fn on every thread of the pool (pool NULL: inline, nthreads = 1). */
+/* Runs the `size` tasks of fn (pool NULL: one inline call, nthreads = 1). */
 void zf_threadpool_run(zf_threadpool *pool, zf_thread_fn fn, void *arg);
 /* Splits [0, n) into chunks of at least `grain` items (fewer threads when n is
  * small) and runs fn on each. pool NULL or n < 2*grain: one inline call. */

@@ -1,5 +1,14 @@
-/* Thread pool: a generation counter announces each job; workers spin on it for
- * a short while, then wait on a condition variable. See threadpool.h. */
+/* Thread pool with claimable tasks.
+ *
+ * A job is `size` tasks (tid 0 .. size-1). Its state word packs the job's
+ * generation (high 32 bits) and the next unclaimed task (low 32 bits).
+ * Workers and the caller claim tasks with a compare-and-swap that also checks
+ * the generation, so a worker that wakes late can never claim a task of a
+ * newer job with stale arguments. The caller runs whatever nobody else has
+ * claimed, so a job never waits for a worker that is not running (an
+ * oversubscribed machine); it only waits for tasks already started.
+ * Workers spin briefly after a job, then sleep on a condition variable.
+ * A call made from inside a pool task runs inline (no nested jobs). */
 #include "zerfoo/threadpool.h"
 
 #include <pthread.h>
@@ -18,19 +27,15 @@ struct zf_threadpool {
     pthread_mutex_t job_lock; /* serializes callers */
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    pthread_cond_t done_cv;
-    _Atomic uint64_t generation; /* bumped per job */
-    _Atomic int pending;         /* workers still running the current job */
-    _Atomic int sleeping;        /* workers waiting on `wake` */
+    _Atomic uint64_t state;   /* gen << 32 | next task */
+    _Atomic int done;         /* tasks finished in the current job */
+    _Atomic int sleeping;     /* workers waiting on `wake` */
     atomic_bool quit;
-    zf_thread_fn fn;
+    zf_thread_fn fn;          /* written before the generation is published */
     void *arg;
 };
 
-typedef struct {
-    zf_threadpool *pool;
-    int tid;
-} worker_arg;
+static _Thread_local bool tl_in_task;
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -38,15 +43,30 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void *worker_main(void *p) {
-    worker_arg wa = *(worker_arg *)p;
-    free(p);
-    zf_threadpool *pool = wa.pool;
-    uint64_t seen = 0;
+/* Claims and runs tasks of generation `gen` until none are left. */
+static void run_tasks(zf_threadpool *pool, uint32_t gen) {
     for (;;) {
-        uint64_t gen;
+        uint64_t s = atomic_load_explicit(&pool->state, memory_order_acquire);
+        if ((uint32_t)(s >> 32) != gen) return;
+        uint32_t task = (uint32_t)s;
+        if ((int)task >= pool->size) return;
+        if (!atomic_compare_exchange_weak_explicit(&pool->state, &s, s + 1, memory_order_acq_rel,
+                                                   memory_order_relaxed))
+            continue;
+        tl_in_task = true;
+        pool->fn(pool->arg, (int)task, pool->size);
+        tl_in_task = false;
+        atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+    }
+}
+
+static void *worker_main(void *p) {
+    zf_threadpool *pool = p;
+    uint32_t seen = 0;
+    for (;;) {
+        uint32_t gen;
         int spins = 0;
-        while ((gen = atomic_load_explicit(&pool->generation, memory_order_acquire)) == seen &&
+        while ((gen = (uint32_t)(atomic_load_explicit(&pool->state, memory_order_acquire) >> 32)) == seen &&
                !atomic_load(&pool->quit)) {
             if (++spins < SPIN_ITERS) {
                 cpu_relax();
@@ -54,19 +74,15 @@ static void *worker_main(void *p) {
             }
             pthread_mutex_lock(&pool->mu);
             atomic_fetch_add(&pool->sleeping, 1);
-            while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->quit))
+            while ((uint32_t)(atomic_load(&pool->state) >> 32) == seen && !atomic_load(&pool->quit))
                 pthread_cond_wait(&pool->wake, &pool->mu);
             atomic_fetch_sub(&pool->sleeping, 1);
             pthread_mutex_unlock(&pool->mu);
+            spins = 0;
         }
         if (atomic_load(&pool->quit)) return NULL;
         seen = gen;
-        pool->fn(pool->arg, wa.tid, pool->size);
-        if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&pool->mu);
-            pthread_cond_signal(&pool->done_cv);
-            pthread_mutex_unlock(&pool->mu);
-        }
+        run_tasks(pool, gen);
     }
 }
 
@@ -90,35 +106,24 @@ zf_threadpool *zf_threadpool_new(int nthreads) {
     pthread_mutex_init(&pool->job_lock, NULL);
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->wake, NULL);
-    pthread_cond_init(&pool->done_cv, NULL);
+    atomic_init(&pool->state, (uint64_t)nthreads); /* generation 0, nothing to claim */
     if (nthreads > 1) {
         pool->threads = calloc((size_t)nthreads - 1, sizeof(pthread_t));
-        if (!pool->threads) goto oom;
+        if (!pool->threads) {
+            zf_threadpool_free(pool);
+            zf_set_error(ZF_ERR_OOM, "threadpool: out of memory");
+            return NULL;
+        }
         for (int i = 1; i < nthreads; i++) {
-            worker_arg *wa = malloc(sizeof *wa);
-            if (!wa) goto oom_started;
-            wa->pool = pool;
-            wa->tid = i;
-            if (pthread_create(&pool->threads[i - 1], NULL, worker_main, wa) != 0) {
-                free(wa);
+            if (pthread_create(&pool->threads[i - 1], NULL, worker_main, pool) != 0) {
                 pool->size = i; /* join only the started ones */
                 zf_threadpool_free(pool);
                 zf_set_error(ZF_ERR_OOM, "threadpool: cannot start thread %d", i);
                 return NULL;
             }
-            continue;
-        oom_started:
-            pool->size = i;
-            zf_threadpool_free(pool);
-            zf_set_error(ZF_ERR_OOM, "threadpool: out of memory");
-            return NULL;
         }
     }
     return pool;
-oom:
-    free(pool);
-    zf_set_error(ZF_ERR_OOM, "threadpool: out of memory");
-    return NULL;
 }
 
 void zf_threadpool_free(zf_threadpool *pool) {
@@ -127,43 +132,37 @@ void zf_threadpool_free(zf_threadpool *pool) {
     atomic_store(&pool->quit, true);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mu);
-    for (int i = 1; i < pool->size; i++) pthread_join(pool->threads[i - 1], NULL);
+    if (pool->threads)
+        for (int i = 1; i < pool->size; i++) pthread_join(pool->threads[i - 1], NULL);
     free(pool->threads);
     pthread_mutex_destroy(&pool->job_lock);
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->wake);
-    pthread_cond_destroy(&pool->done_cv);
     free(pool);
 }
 
 int zf_threadpool_size(const zf_threadpool *pool) { return pool ? pool->size : 1; }
 
 void zf_threadpool_run(zf_threadpool *pool, zf_thread_fn fn, void *arg) {
-    if (!pool || pool->size == 1) {
-        fn(arg, 0, 1);
+    if (!pool || pool->size == 1 || tl_in_task) {
+        int n = zf_threadpool_size(pool);
+        for (int t = 0; t < n; t++) fn(arg, t, n);
         return;
     }
     pthread_mutex_lock(&pool->job_lock);
     pool->fn = fn;
     pool->arg = arg;
-    atomic_store(&pool->pending, pool->size - 1);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+    uint32_t gen = (uint32_t)(atomic_load(&pool->state) >> 32) + 1;
+    atomic_store_explicit(&pool->state, (uint64_t)gen << 32, memory_order_release);
     if (atomic_load(&pool->sleeping) > 0) {
         pthread_mutex_lock(&pool->mu);
         pthread_cond_broadcast(&pool->wake);
         pthread_mutex_unlock(&pool->mu);
     }
-    fn(arg, 0, pool->size);
-    int spins = 0;
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) {
-        if (++spins < SPIN_ITERS) {
-            cpu_relax();
-            continue;
-        }
-        pthread_mutex_lock(&pool->mu);
-        while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
-        pthread_mutex_unlock(&pool->mu);
-    }
+    run_tasks(pool, gen);
+    /* Every task is claimed now; wait for the ones other threads started. */
+    while (atomic_load_explicit(&pool->done, memory_order_acquire) < pool->size) cpu_relax();
     pthread_mutex_unlock(&pool->job_lock);
 }
 
@@ -189,7 +188,7 @@ void zf_parallel_for(zf_threadpool *pool, int64_t n, int64_t grain, zf_range_fn 
     int size = zf_threadpool_size(pool);
     int64_t chunks = n / grain;
     if (chunks > size) chunks = size;
-    if (chunks <= 1) {
+    if (chunks <= 1 || tl_in_task) {
         fn(arg, 0, n);
         return;
     }
