@@ -44,7 +44,7 @@ extern "C" {
 
 #define ZF_GGUF_DEFAULT_ALIGNMENT 32 /* GGUF spec: when general.alignment is absent */
 #define ZF_GGUF_MAX_DIMS 4           /* GGML_MAX_DIMS */
-#define ZF_GGUF_MAX_DEPTH 8          /* array nesting the reader accepts (zerfoo limit) */
+#define ZF_GGUF_MAX_DEPTH 8          /* levels of arrays in one value, the outer one included (zerfoo limit) */
 
 /* Metadata value types, numbered as gguf_metadata_value_type in the spec. */
 typedef enum zf_gguf_type {

@@ -137,13 +137,13 @@ static zf_status parse_value(parser *ps, zf_gguf_val *v, uint32_t type, int dept
         if ((s = rd_str(ps, &v->p, &v->n, key))) return s;
     } else if (type == ZF_GGUF_ARRAY) {
         uint32_t et;
+        if (depth >= ZF_GGUF_MAX_DEPTH) /* depth 0: the kv's own value */
+            return zf_set_error(ZF_ERR_FORMAT, "gguf: key '%s': arrays nested deeper than %d",
+                                key, ZF_GGUF_MAX_DEPTH);
         uint64_t n;
         if ((s = rd_u32(ps, &et, key))) return s;
         if (et >= ZF_GGUF_TYPE_COUNT)
             return zf_set_error(ZF_ERR_FORMAT, "gguf: key '%s': unknown array element type %u", key, et);
-        if (et == ZF_GGUF_ARRAY && depth + 1 >= ZF_GGUF_MAX_DEPTH)
-            return zf_set_error(ZF_ERR_FORMAT, "gguf: key '%s': arrays nested deeper than %d",
-                                key, ZF_GGUF_MAX_DEPTH);
         if ((s = rd_u64(ps, &n, key))) return s;
         v->elem_type = et;
         v->n = n;
