@@ -168,8 +168,8 @@ zf_status zf_gguf_val_str(const zf_gguf_val *v, zf_gguf_str *out);
 /* Arrays. Element getters follow the scalar rules above; i in [0, len). */
 zf_gguf_type zf_gguf_arr_type(const zf_gguf_val *v); /* ZF_GGUF_TYPE_COUNT + error if not an array */
 uint64_t zf_gguf_arr_len(const zf_gguf_val *v);      /* 0 if not an array */
-/* Elements of a fixed-size type packed little-endian (possibly unaligned);
- * NULL for arrays of strings or arrays. */
+/* Elements of a fixed-size type packed little-endian (possibly unaligned;
+ * zero readable bytes when len is 0); NULL for arrays of strings or arrays. */
 const void *zf_gguf_arr_data(const zf_gguf_val *v);
 zf_status zf_gguf_arr_u64(const zf_gguf_val *v, uint64_t i, uint64_t *out);
 zf_status zf_gguf_arr_i64(const zf_gguf_val *v, uint64_t i, int64_t *out);
