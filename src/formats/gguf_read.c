@@ -528,8 +528,9 @@ static zf_status type_error(const zf_gguf_val *v, const char *want) {
     return zf_set_error(ZF_ERR_DTYPE, "gguf: value is %s, not %s", zf_gguf_type_name((zf_gguf_type)v->type), want);
 }
 
-/* Reads an integer of any width: *neg tells whether it is negative, *mag holds
- * the value (as uint64 when !neg, else as the int64 in *sval). */
+/* Reads an integer of any width at p. False when `type` is not an integer
+ * type; else *neg tells whether it is negative, and the value is in *u when
+ * it is not, in *sv when it is (*sv is also set for non-negative signed). */
 static bool read_int(uint32_t type, const uint8_t *p, bool *neg, uint64_t *u, int64_t *sv) {
     uint8_t u8; int8_t i8; uint16_t u16; int16_t i16; uint32_t u32; int32_t i32;
     switch (type) {
