@@ -530,13 +530,18 @@ static zf_status encode_with(const zf_tokenizer *t, const char *text, size_t len
             size_t n = f.len + 2 * n_sp + (prefix ? 3 : 0);
             if ((st = ZF_VEC_RESERVE(s->text, n))) return st;
             char *w = s->text.v;
-            if (prefix) w = memcpy(w, "\xe2\x96\x81", 3), w += 3;
+            if (prefix) {
+                memcpy(w, "\xe2\x96\x81", 3);
+                w += 3;
+            }
             for (size_t k = 0; k < f.len; k++) {
                 char c = text[f.off + k];
-                if (c == ' ')
-                    memcpy(w, "\xe2\x96\x81", 3), w += 3;
-                else
+                if (c == ' ') {
+                    memcpy(w, "\xe2\x96\x81", 3);
+                    w += 3;
+                } else {
                     *w++ = c;
+                }
             }
             s->text.n = n;
             st = zf_tok_spm_encode(t, s, out);
