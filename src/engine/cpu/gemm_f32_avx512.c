@@ -16,12 +16,9 @@
 #define MR 14
 #define NR 32
 
-/* Masks for columns [0, 16) and [16, 32) of a row of n <= 32 valid floats. */
-static inline ZF_AVX512 __mmask16 lo_mask(int n) {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-static inline ZF_AVX512 __mmask16 hi_mask(int n) {
-    return n >= 32 ? (__mmask16)0xFFFF : n <= 16 ? (__mmask16)0 : (__mmask16)((1u << (n - 16)) - 1u);
+/* Mask of the first n lanes (n <= 0: none, n >= 16: all). */
+static inline ZF_AVX512 __mmask16 first_lanes(int64_t n) {
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
 static ZF_AVX512 void micro_14x32(int64_t kc, const void *a_, const void *b_, void *c_,
@@ -70,7 +67,7 @@ static ZF_AVX512 void micro_14x32(int64_t kc, const void *a_, const void *b_, vo
             _mm512_storeu_ps(ci + 16, r1);
         }
     } else {
-        const __mmask16 k0 = lo_mask(n), k1 = hi_mask(n);
+        const __mmask16 k0 = first_lanes(n), k1 = first_lanes(n - 16);
 #pragma GCC unroll 14
         for (int i = 0; i < MR; i++) {
             if (i >= m) break;
@@ -86,14 +83,125 @@ static ZF_AVX512 void micro_14x32(int64_t kc, const void *a_, const void *b_, vo
     }
 }
 
+/* ---- Packers specialised for MR = 14, NR = 32 (layouts in gemm.h) ---- */
+
+/* Transposes the 16 x 16 block r[0..15] (row i = r[i]) in place: afterwards
+ * r[j] holds old column j. Three rounds of shuffles: 32-bit and 64-bit
+ * interleaves inside 128-bit lanes, then 128-bit lane permutes. */
+static inline ZF_AVX512 void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* In each 128-bit lane l: t[2q] = (r[2q][4l], r[2q+1][4l], r[2q][4l+1],
+     * r[2q+1][4l+1]), t[2q+1] the same for columns 4l+2, 4l+3. */
+    for (int i = 0; i < 16; i += 4) {
+        for (int h = 0; h < 2; h++) {
+            __m512d x = _mm512_castps_pd(t[i + h]), y = _mm512_castps_pd(t[i + 2 + h]);
+            r[i + 2 * h] = _mm512_castpd_ps(_mm512_unpacklo_pd(x, y));
+            r[i + 2 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x, y));
+        }
+    }
+    /* r[4q + c] lane l (128-bit) now holds column 4l + c of rows 4q..4q+3 */
+    for (int i = 0; i < 4; i++) {
+        /* Gather 128-bit lanes: first lanes {0,1} of groups (0,1) and (2,3). */
+        __m512 a = r[i], b = r[4 + i], c = r[8 + i], d = r[12 + i];
+        __m512 ab_lo = _mm512_shuffle_f32x4(a, b, 0x44), ab_hi = _mm512_shuffle_f32x4(a, b, 0xEE);
+        __m512 cd_lo = _mm512_shuffle_f32x4(c, d, 0x44), cd_hi = _mm512_shuffle_f32x4(c, d, 0xEE);
+        t[i] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88);      /* lane 0 of a, b, c, d */
+        t[4 + i] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xDD);  /* lane 1 */
+        t[8 + i] = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88);  /* lane 2 */
+        t[12 + i] = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xDD); /* lane 3 */
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+static ZF_AVX512 void pack_a_14(void *dst_, const void *a_, int64_t lda, bool trans, int64_t mc,
+                                int64_t kc, int mr) {
+    float *dst = dst_;
+    const float *a = a_;
+    const __mmask16 row_mask = (__mmask16)((1u << MR) - 1u);
+    (void)mr; /* == MR */
+    for (int64_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
+        const int rows = mc - i0 < MR ? (int)(mc - i0) : MR;
+        if (trans) { /* op(A)[i][k] = a[k*lda + i]: the panel's k-th column is contiguous */
+            const __mmask16 m = first_lanes(rows);
+            for (int64_t k = 0; k < kc; k++)
+                _mm512_mask_storeu_ps(dst + k * MR, row_mask,
+                                      _mm512_maskz_loadu_ps(m, a + k * lda + i0));
+            continue;
+        }
+        /* op(A)[i][k] = a[i*lda + k]: transpose 16 x 16 blocks (rows 14, 15 and
+         * rows past `rows` are zero) and keep 14 lanes per k. */
+        for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+            const int64_t kn = kc - k0 < 16 ? kc - k0 : 16;
+            const __mmask16 km = first_lanes(kn);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, a + (i0 + i) * lda + k0)
+                                : _mm512_setzero_ps();
+            transpose16(r);
+            for (int64_t kk = 0; kk < kn; kk++)
+                _mm512_mask_storeu_ps(dst + (k0 + kk) * MR, row_mask, r[kk]);
+        }
+    }
+}
+
+static ZF_AVX512 void pack_b_32(void *dst_, const void *b_, int64_t ldb, bool trans, int64_t kc,
+                                int64_t nc, int nr) {
+    float *dst = dst_; /* 64-byte aligned; each packed row is 128 bytes */
+    const float *b = b_;
+    (void)nr; /* == NR */
+    for (int64_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+        const int64_t cols = nc - j0 < NR ? nc - j0 : NR;
+        if (!trans) { /* op(B)[k][j] = b[k*ldb + j]: copy 32-float row segments */
+            if (cols == NR) {
+                for (int64_t k = 0; k < kc; k++) {
+                    const float *src = b + k * ldb + j0;
+                    _mm512_store_ps(dst + k * NR, _mm512_loadu_ps(src));
+                    _mm512_store_ps(dst + k * NR + 16, _mm512_loadu_ps(src + 16));
+                }
+            } else {
+                const __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
+                for (int64_t k = 0; k < kc; k++) {
+                    const float *src = b + k * ldb + j0;
+                    _mm512_store_ps(dst + k * NR, _mm512_maskz_loadu_ps(m0, src));
+                    _mm512_store_ps(dst + k * NR + 16,
+                                    cols > 16 ? _mm512_maskz_loadu_ps(m1, src + 16)
+                                              : _mm512_setzero_ps());
+                }
+            }
+            continue;
+        }
+        /* op(B)[k][j] = b[j*ldb + k]: transpose 16 x 16 blocks, columns past
+         * `cols` are zero. */
+        for (int h = 0; h < 2; h++) {
+            for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+                const int64_t kn = kc - k0 < 16 ? kc - k0 : 16;
+                const __mmask16 km = first_lanes(kn);
+                __m512 r[16];
+                for (int j = 0; j < 16; j++) {
+                    const int64_t col = 16 * h + j;
+                    r[j] = col < cols ? _mm512_maskz_loadu_ps(km, b + (j0 + col) * ldb + k0)
+                                      : _mm512_setzero_ps();
+                }
+                transpose16(r);
+                for (int64_t kk = 0; kk < kn; kk++)
+                    _mm512_store_ps(dst + (k0 + kk) * NR + 16 * h, r[kk]);
+            }
+        }
+    }
+}
+
 const zf_gemm_kernel zf_sgemm_kernel_avx512 = {
     .name = "f32-avx512-14x32",
     .isa = ZF_GEMM_ISA_AVX512,
     .esize = sizeof(float),
     .mr = MR, .nr = NR,
-    .mc = 14 * 24, .kc = 256, .nc = 4096,
-    .pack_a = zf_gemm_pack_a_f32,
-    .pack_b = zf_gemm_pack_b_f32,
+    .mc = 14 * 16, .kc = 512, .nc = 2048,
+    .pack_a = pack_a_14,
+    .pack_b = pack_b_32,
     .micro = micro_14x32,
 };
 
