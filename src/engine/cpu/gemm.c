@@ -213,9 +213,9 @@ static void gemm_thread(void *arg, int tid, int nthreads) {
 
 /* Below this many multiply-adds a call runs on the calling thread only: the
  * wake-up of the pool costs more than it saves. */
-#define ZF_GEMM_MT_MIN_FMAS (96 * 96 * 96)
+#define ZF_GEMM_MT_MIN_FMAS (64 * 64 * 64)
 /* Each thread should get at least this many multiply-adds. */
-#define ZF_GEMM_FMAS_PER_THREAD (64 * 64 * 64)
+#define ZF_GEMM_FMAS_PER_THREAD (32 * 64 * 64)
 
 /* Picks the tm x tn thread grid (tm * tn <= nthreads) for an M x N output
  * of mu x nu micro-tiles: the largest per-thread rectangle is minimised,
