@@ -31,11 +31,13 @@ static zf_tensor *rms_norm(zf_ctx *c, zf_tensor *x, zf_tensor *w, float eps) {
     return w ? zf_mul(c, y, w) : y;
 }
 
-bool llm_linear_native(zf_dtype t) { return t == ZF_F32; }
+/* zf_qmatmul reads f16, bf16 and every block type in place; f32 weights
+ * go through zf_matmul. */
+bool llm_linear_native(zf_dtype t) { return t == ZF_F32 || t == ZF_F16 || t == ZF_BF16 || zf_dtype_is_quant(t); }
 
 zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b) {
     if (!x || !w) return NULL;
-    zf_tensor *y = zf_matmul(ctx, x, zf_transpose(ctx, w, 0, 1));
+    zf_tensor *y = w->dtype == ZF_F32 ? zf_matmul(ctx, x, zf_transpose(ctx, w, 0, 1)) : zf_qmatmul(ctx, x, w);
     return b ? zf_add(ctx, y, b) : y;
 }
 
