@@ -25,6 +25,7 @@ enum { USE_F32, USE_LINEAR, USE_ROWS };
 static zf_tensor *bind(loader *L, const char *name, int ndim, const int64_t *shape, bool required, int use,
                        bool *failed) {
     zf_llm_model *m = L->m;
+    if (*failed) return NULL; /* keep the first error */
     int64_t idx = zf_gguf_find_tensor(m->gguf, name);
     if (idx < 0) {
         if (required) {

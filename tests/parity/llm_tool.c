@@ -4,8 +4,10 @@
  *
  *   llm_tool gen MODEL N [CTX]     each line: prompt token ids -> a line with N greedy ids
  *                                   (end-of-generation tokens do not stop it)
- *   llm_tool logits MODEL [CTX]    each line: token ids -> a line with every logit of
- *                                   the last position (%.7g)
+ *   llm_tool logits MODEL [CTX] [SPLIT]
+ *                                  each line: token ids -> a line with every logit of
+ *                                  the last position (%.7g); the last SPLIT tokens
+ *                                  are decoded one at a time after a batched prefill
  *   llm_tool tokenize MODEL        each line: text (\n written as \\n) -> its ids with BOS
  *
  * Options after the mode: ZF_LLM_F32=1 in the environment loads f32 weights. */
@@ -92,7 +94,11 @@ int main(int argc, char **argv) {
             printf("\n");
         } else {
             const float *lg;
-            if (zf_llm_eval(s, ids, n, false, &lg) != ZF_OK) {
+            int split = argc > 4 ? atoi(argv[4]) : 0;
+            if (split < 0 || split >= n) split = 0;
+            zf_status st = zf_llm_eval(s, ids, n - split, false, &lg);
+            for (int i = n - split; st == ZF_OK && i < n; i++) st = zf_llm_eval(s, ids + i, 1, false, &lg);
+            if (st != ZF_OK) {
                 fprintf(stderr, "llm_tool: %s\n", zf_last_error());
                 rc = 1;
                 break;
