@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/gemm.h"
 #include "engine/cpu/qmatmul.h"
 #include "zerfoo/quant.h"
 
@@ -177,35 +178,12 @@ const zf_qkernels *zf_qkernels_best(void) {
     return g_best;
 }
 
-/* ---- per-thread scratch for qx rows ---- */
-
-static _Thread_local void *tls_buf;
-static _Thread_local size_t tls_cap;
-static pthread_key_t buf_key;
-static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
-static bool buf_key_ok;
-
-static void buf_free(void *p) { free(p); }
-static void buf_key_init(void) { buf_key_ok = pthread_key_create(&buf_key, buf_free) == 0; }
-
-static void *scratch(size_t n) {
-    if (tls_cap >= n) return tls_buf;
-    pthread_once(&buf_once, buf_key_init);
-    size_t cap = (n + 4095) & ~(size_t)4095;
-    void *p = aligned_alloc(64, cap);
-    if (!p) return NULL;
-    free(tls_buf);
-    tls_buf = p;
-    tls_cap = cap;
-    if (buf_key_ok) pthread_setspecific(buf_key, p);
-    return p;
-}
-
 /* ---- the product ---- */
 
 typedef struct {
     zf_qdot_fn dot;
     zf_qx_kind kind;
+    zf_dtype wt;
     int64_t M, N, K;
     const float *x;
     const uint8_t *w;
@@ -213,6 +191,7 @@ typedef struct {
     uint8_t *qx;
     size_t qxs; /* bytes per qx row */
     float *y;
+    int failed; /* a thread could not get scratch memory */
 } qmm_job;
 
 static void quantize_rows(void *arg, int64_t m0, int64_t m1) {
@@ -237,22 +216,48 @@ static void mm_range(void *arg, int64_t n0, int64_t n1) {
     }
 }
 
-zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
-                         int64_t K, const float *x, const void *w, float *y) {
+/* Dequantize-and-gemm path: each thread turns tiles of its W rows into f32
+ * (zf_dequantize, the reference decoder) and multiplies them with zf_sgemm
+ * on that thread. */
+static void gemm_range(void *arg, int64_t n0, int64_t n1) {
+    qmm_job *j = arg;
+    int64_t tile = (int64_t)(262144 / (4 * (size_t)j->K)) & ~(int64_t)15;
+    if (tile < 16) tile = 16;
+    float *buf = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * (size_t)(tile * j->K));
+    if (!buf) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t t0 = n0; t0 < n1; t0 += tile) {
+        int64_t nt = t0 + tile < n1 ? tile : n1 - t0;
+        zf_dequantize(j->wt, j->w + (size_t)t0 * j->wrow, buf, nt * j->K);
+        zf_sgemm(NULL, false, true, j->M, nt, j->K, 1.0f, j->x, j->K, buf, j->K, 0.0f, j->y + t0, j->N);
+    }
+}
+
+zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_qmm_path path, zf_dtype wt,
+                              int64_t M, int64_t N, int64_t K, const float *x, const void *w, float *y) {
     if (!kern) kern = zf_qkernels_best();
     zf_qx_kind kind = zf_qx_kind_for(wt);
     if (kind == ZF_QX_COUNT || !kern->dot[wt])
         return zf_set_error(ZF_ERR_DTYPE, "qmatmul: no %s kernel for weights of dtype %s", kern->name,
                             zf_dtype_name(wt));
     if (M <= 0 || N <= 0) return ZF_OK;
-    qmm_job j = {.dot = kern->dot[wt], .kind = kind, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+    qmm_job j = {.dot = kern->dot[wt], .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
     j.wrow = zf_quant_row_size(wt, K);
+    if (path == ZF_QMM_AUTO) path = ZF_QMM_DOT;
+    if (path == ZF_QMM_GEMM) {
+        if (wt == ZF_F32)
+            return zf_sgemm(pool, false, true, M, N, K, 1.0f, x, K, (const float *)w, K, 0.0f, y, N);
+        zf_parallel_for(pool, N, 16, gemm_range, &j);
+        return j.failed ? zf_set_error(ZF_ERR_OOM, "qmatmul: out of memory") : ZF_OK;
+    }
     if (kind == ZF_QX_F32) { /* the dot reads x itself */
         j.qx = (uint8_t *)(uintptr_t)x;
         j.qxs = 4 * (size_t)K;
     } else {
         j.qxs = zf_qx_row_bytes(kind, K);
-        j.qx = scratch((size_t)M * j.qxs);
+        j.qx = zf_cpu_scratch(ZF_SCRATCH_QX, (size_t)M * j.qxs);
         if (!j.qx) return zf_set_error(ZF_ERR_OOM, "qmatmul: cannot allocate %zu bytes of scratch", (size_t)M * j.qxs);
         zf_parallel_for(pool, M, K >= 4096 ? 1 : 4096 / K, quantize_rows, &j);
     }
@@ -261,6 +266,11 @@ zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype 
     int64_t grain = 65536 / per_row;
     zf_parallel_for(pool, N, grain < 1 ? 1 : grain, mm_range, &j);
     return ZF_OK;
+}
+
+zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
+                         int64_t K, const float *x, const void *w, float *y) {
+    return zf_qmatmul_run_path(kern, pool, ZF_QMM_AUTO, wt, M, N, K, x, w, y);
 }
 
 /* ---- the engine kernel ---- */

@@ -84,10 +84,17 @@ extern const zf_qkernels zf_qkernels_avx512;
 extern const zf_qkernels *const zf_qkernels_all[];
 const zf_qkernels *zf_qkernels_best(void);
 
+/* How zf_qmatmul_run computes: dot kernels on (quantized) x rows, or W
+ * dequantized to f32 in tiles of rows multiplied with zf_sgemm (f32 W
+ * directly). AUTO picks by M (see qmatmul.c). */
+typedef enum zf_qmm_path { ZF_QMM_AUTO = 0, ZF_QMM_DOT, ZF_QMM_GEMM } zf_qmm_path;
+
 /* The whole product on a pool (NULL: calling thread): x [M, K] f32 rows,
  * W [N, K] of dtype wt, y [M, N]. Uses `kern` (NULL: the best). Returns
- * ZF_ERR_OOM when the qx scratch cannot grow. */
-zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N, int64_t K,
-                   const float *x, const void *w, float *y);
+ * ZF_ERR_OOM when a scratch buffer cannot grow. */
+zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
+                         int64_t K, const float *x, const void *w, float *y);
+zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_qmm_path path, zf_dtype wt,
+                              int64_t M, int64_t N, int64_t K, const float *x, const void *w, float *y);
 
 #endif
