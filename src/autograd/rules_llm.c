@@ -1,6 +1,7 @@
 /* Backward rules of the LLM inference ops (src/ops/llm_ops.c).
  *
- * qmatmul: y = x W^T with W frozen, so only dx = g W, W dequantized to f32.
+ * qmatmul: y = x W^T with W frozen, so only dx = g W, W dequantized to g's
+ *   dtype (f32, or f64 on the f64 reference path).
  * rms_norm: y = x r w', r = (mean(x^2) + eps)^(-1/2), w' = w + offset, and
  *   with h = g w' (h = g without a weight) and xh = x r:
  *   dx = r (h - xh * mean(h * xh)),  dw = sum over leading dims of g * xh.
@@ -10,7 +11,7 @@
 
 static zf_status bw_qmatmul(zf_ctx *ctx, const zf_node *n, zf_tensor *g, zf_tensor **gin) {
     if (!zf_wants_grad(n, 0)) return ZF_OK;
-    gin[0] = zf_matmul(ctx, g, zf_cast(ctx, n->in[1], ZF_F32));
+    gin[0] = zf_matmul(ctx, g, zf_cast(ctx, n->in[1], g->dtype));
     return gin[0] ? ZF_OK : zf_last_status();
 }
 

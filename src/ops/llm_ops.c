@@ -3,8 +3,8 @@
  * inputs the kernel needs contiguous, allocates the output and dispatches.
  *
  * Kernel contracts (what the frontends guarantee):
- *   QMATMUL   in[0] x: f32 contiguous [..., K]; in[1] w: [N, K] contiguous
- *             weight dtype; out f32 [..., N] contiguous.
+ *   QMATMUL   in[0] x: f32 or f64 contiguous [..., K]; in[1] w: [N, K]
+ *             contiguous weight dtype; out [..., N] contiguous of x's dtype.
  *   RMS_NORM  in[0] x contiguous float [..., D]; in[1] (optional) w
  *             contiguous [D] of x's dtype; f[0] eps, f[1] weight offset.
  *   ROPE      in[0] x contiguous float [..., T, H, D]; in[1] pos contiguous
@@ -78,14 +78,15 @@ zf_tensor *zf_qmatmul(zf_ctx *ctx, zf_tensor *x, zf_tensor *w) {
                      zf_dtype_name(w->dtype), (long long)zf_dtype_block(w->dtype));
         return NULL;
     }
-    zf_tensor *xf = x->dtype == ZF_F32 ? x : zf_cast(ctx, x, ZF_F32);
+    zf_dtype ct = x->dtype == ZF_F64 ? ZF_F64 : ZF_F32;
+    zf_tensor *xf = x->dtype == ct ? x : zf_cast(ctx, x, ct);
     xf = xf ? zf_contiguous(ctx, xf) : NULL;
     if (!xf) return NULL;
     int64_t shape[ZF_MAX_DIMS];
     for (int i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     zf_tensor *ins[2] = {xf, w};
-    zf_tensor *out = zf_new_tensor(ctx, ZF_F32, x->ndim, shape);
+    zf_tensor *out = zf_new_tensor(ctx, ct, x->ndim, shape);
     if (out && K == 0) { /* empty sum */
         zf_op_params z = {.f = {0}};
         if (zf_numel(out) > 0 && zf_dispatch(ctx, ZF_OP_FILL, out, 0, NULL, &z) != ZF_OK) return NULL;

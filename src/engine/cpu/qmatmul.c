@@ -275,13 +275,49 @@ zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype 
 
 /* ---- the engine kernel ---- */
 
+/* f64 reference path: each W row dequantized (exactly, to f32) and dotted
+ * with the x rows in double. */
+typedef struct {
+    const double *x;
+    const uint8_t *w;
+    double *y;
+    zf_dtype wt;
+    size_t wrow;
+    int64_t M, N, K;
+    int failed;
+} f64_job;
+
+static void f64_range(void *arg, int64_t n0, int64_t n1) {
+    f64_job *j = arg;
+    float *wr = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * (size_t)j->K);
+    if (!wr) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t n = n0; n < n1; n++) {
+        zf_dequantize(j->wt, j->w + (size_t)n * j->wrow, wr, j->K);
+        for (int64_t m = 0; m < j->M; m++) {
+            const double *x = j->x + m * j->K;
+            double s = 0;
+            for (int64_t k = 0; k < j->K; k++) s += x[k] * wr[k];
+            j->y[m * j->N + n] = s;
+        }
+    }
+}
+
 static zf_status k_qmatmul(zf_engine *e, const zf_op_call *c) {
     const zf_tensor *x = c->in[0], *w = c->in[1];
     zf_tensor *o = c->out;
-    if (x->dtype != ZF_F32 || o->dtype != ZF_F32 || w->ndim != 2)
-        return zf_set_error(ZF_ERR_DTYPE, "qmatmul kernel: needs f32 x and out and a 2-d weight");
+    if (x->dtype != o->dtype || (x->dtype != ZF_F32 && x->dtype != ZF_F64) || w->ndim != 2)
+        return zf_set_error(ZF_ERR_DTYPE, "qmatmul kernel: needs f32 or f64 x and out and a 2-d weight");
     int64_t N = w->shape[0], K = w->shape[1];
     int64_t M = K > 0 ? zf_numel(x) / K : 0;
+    if (x->dtype == ZF_F64) {
+        f64_job j = {(const double *)zf_ptr(x), (const uint8_t *)zf_ptr(w), (double *)zf_ptr(o), w->dtype,
+                     zf_quant_row_size(w->dtype, K), M, N, K, 0};
+        zf_parallel_for(e->pool, N, 1 + 4096 / (M * K + 1), f64_range, &j);
+        return j.failed ? zf_set_error(ZF_ERR_OOM, "qmatmul: out of memory") : ZF_OK;
+    }
     return zf_qmatmul_run(NULL, e->pool, w->dtype, M, N, K, (const float *)zf_ptr(x), zf_ptr(w), (float *)zf_ptr(o));
 }
 
