@@ -18,7 +18,7 @@
 
 #define TGT __attribute__((target("avx2,fma,f16c")))
 #define INL TGT static inline __attribute__((always_inline))
-#define R ZF_QDOT_MAX_ROWS
+#define R 4 /* 16 ymm registers */
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -237,6 +237,7 @@ ENTRY(dot_bf16, dotf_body, ZF_BF16)
 const zf_qkernels zf_qkernels_avx2 = {
     .name = "avx2",
     .supported = supported,
+    .max_rows = 4,
     .dot =
         {
             [ZF_F32] = dot_f32,

@@ -95,14 +95,14 @@ typedef struct {
 } kacc;
 
 INL void kacc_init(kacc *a, int nr) {
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         a->acc[r] = _mm512_setzero_ps();
         a->accm[r] = _mm256_setzero_ps();
     }
 }
 INL void kacc_store(const kacc *a, int nr, float *y, int64_t ys) {
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         __m256 m = a->accm[r];
         __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
@@ -127,11 +127,15 @@ INL void kacc_add(kacc *a, int r, __m512i s0, __m512i s1, float dA, float dB, fl
     kacc A;                                                                               \
     kacc_init(&A, nr);
 
+/* Two accumulator chains per row hide the vpdpwssd latency when there are
+ * few rows; with 4 or more rows one chain per row keeps registers free. */
+#define PAR(nr, p) ((nr) < 4 ? (p) : 0)
+
 /* One 64-level slice u against x rows at byte offset `xo` of each row, with
  * scale vector sv, into sumi[r][par]. */
 INL void kslice(__m512i u, __m512i sv, const uint8_t *qx, int64_t qxs, size_t xo, int nr, __m512i sumi[][2],
                 int par) {
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         __m512i xq = _mm512_loadu_si512((const void *)(qx + r * qxs + xo));
         sumi[r][par] = _mm512_dpwssd_epi32(sumi[r][par], _mm512_maddubs_epi16(u, xq), sv);
@@ -158,16 +162,16 @@ INL void dot_q4k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx
         const __m256i qh1 = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
         const __m512i qh = join(qh1, qh1);
         __m512i sumi[R][2];
-        #pragma GCC unroll 4
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++) sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
 #pragma GCC unroll 4
         for (int k = 0; k < 4; k++) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * k));
             __m512i u = join(nib_lo(q), nib_hi(q)); /* elements 64k .. 64k+63 */
             if (five) u = _mm512_mask_add_epi8(u, bit_mask(qh, 2 * k, 2 * k + 1), u, _mm512_set1_epi8(16));
-            kslice(u, spread(k_g2[k], sc512), qx, qxs, (size_t)(256 * b + 64 * k), nr, sumi, k & 1);
+            kslice(u, spread(k_g2[k], sc512), qx, qxs, (size_t)(256 * b + 64 * k), nr, sumi, PAR(nr, k & 1));
         }
-        #pragma GCC unroll 4
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             kacc_add(&A, r, sumi[r][0], sumi[r][1], d, dmin, ld_f32(qx + r * qxs + od + 4 * b), mins16,
                      qx + r * qxs + obs + 32 * b);
@@ -183,7 +187,7 @@ INL void dot_q6k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx
         const __m512i sc512 = _mm512_castsi256_si512(sc16);
         const __m256i off16 = _mm256_slli_epi16(sc16, 5); /* 32 * sc: the -32 offset of every level */
         __m512i sumi[R][2];
-        #pragma GCC unroll 4
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++) sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
@@ -197,9 +201,9 @@ INL void dot_q6k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx
             ua = _mm512_or_si512(ua, _mm512_slli_epi16(join(bits2(qh, 0), bits2(qh, 2)), 4));
             ub = _mm512_or_si512(ub, _mm512_slli_epi16(join(bits2(qh, 4), bits2(qh, 6)), 4));
             kslice(ua, spread(k_g4[2 * h], sc512), qx, qxs, (size_t)(256 * b + 128 * h), nr, sumi, 0);
-            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, 1);
+            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, PAR(nr, 1));
         }
-        #pragma GCC unroll 4
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             kacc_add(&A, r, sumi[r][0], sumi[r][1], d, d, ld_f32(qx + r * qxs + od + 4 * b), off16,
                      qx + r * qxs + obs + 32 * b);
@@ -241,7 +245,7 @@ INL void dot_q23k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t q
         const __m256i hm1 = three ? _mm256_loadu_si256((const __m256i *)w) : _mm256_setzero_si256();
         const __m512i hm = join(hm1, hm1);
         __m512i sumi[R][2];
-        #pragma GCC unroll 4
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++) sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
@@ -252,9 +256,9 @@ INL void dot_q23k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t q
                 ub = _mm512_mask_add_epi8(ub, bit_mask(hm, 4 * h + 2, 4 * h + 3), ub, _mm512_set1_epi8(4));
             }
             kslice(ua, spread(k_g4[2 * h], sc512), qx, qxs, (size_t)(256 * b + 128 * h), nr, sumi, 0);
-            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, 1);
+            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, PAR(nr, 1));
         }
-        #pragma GCC unroll 4
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             kacc_add(&A, r, sumi[r][0], sumi[r][1], dA, dB, ld_f32(qx + r * qxs + od + 4 * b), sb16,
                      qx + r * qxs + obs + 32 * b);
@@ -308,7 +312,7 @@ INL void legacy_pair(zf_dtype t, const uint8_t *w, int bsz, bool two, const uint
     }
     const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128((int)hd)); /* [dw0, dw1, 0, 0] */
     const __m128 cw = has_m ? _mm_cvtph_ps(_mm_cvtsi32_si128((int)hm)) : _mm_mul_ps(dw, _mm_set1_ps(cmul));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = qx + r * qxs;
         const __m512i xq = _mm512_loadu_si512((const void *)(row + 32 * b));
@@ -327,7 +331,7 @@ INL void dot32_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, 
     const int64_t nb = K / 32;
     const size_t od = zf_qx_d_offset(K), os = zf_qx_s_offset(K);
     lacc A;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         A.acc[r][0] = A.acc[r][1] = _mm512_setzero_ps();
         A.off[r] = _mm_setzero_ps();
@@ -343,7 +347,7 @@ INL void dot32_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, 
         w += 2 * bsz;
     }
     if (b < nb) legacy_pair(t, w, bsz, false, qx, qxs, nr, b, od, os, &A, 1);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         __m128 o = A.off[r];
         y[r * ys] = _mm512_reduce_add_ps(_mm512_add_ps(A.acc[r][0], A.acc[r][1])) + _mm_cvtss_f32(o) +
@@ -362,35 +366,43 @@ INL __m512 ldw(zf_dtype t, const uint8_t *w, int64_t k, __mmask16 m) {
 
 INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y,
                    int64_t ys) {
+    /* four accumulator chains per row, for every nr: the sums are then
+     * rounded the same way whatever the row grouping (qmatmul.c calls this
+     * with at most 4 rows: 16 accumulators + 4 weight vectors in registers) */
+    const int na = 4;
     __m512 acc[R][4];
-    #pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++)
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++) acc[r][i] = _mm512_setzero_ps();
     int64_t k = 0;
     for (; k + 64 <= K; k += 64) {
         __m512 wv[4];
-        #pragma GCC unroll 4
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++) wv[i] = ldw(t, w, k + 16 * i, 0xFFFF);
-        #pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < nr; r++) {
             const float *x = (const float *)(qx + r * qxs) + k;
-            #pragma GCC unroll 4
-            for (int i = 0; i < 4; i++) acc[r][i] = _mm512_fmadd_ps(wv[i], _mm512_loadu_ps(x + 16 * i), acc[r][i]);
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; i++)
+                acc[r][i % na] = _mm512_fmadd_ps(wv[i], _mm512_loadu_ps(x + 16 * i), acc[r][i % na]);
         }
     }
     for (; k < K; k += 16) {
         const int n = K - k < 16 ? (int)(K - k) : 16;
         const __mmask16 m = (__mmask16)((1u << n) - 1u);
         const __m512 wv = ldw(t, w, k, m);
-        #pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             acc[r][0] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, (const float *)(qx + r * qxs) + k), acc[r][0]);
     }
-    #pragma GCC unroll 4
-    for (int r = 0; r < nr; r++)
-        y[r * ys] = _mm512_reduce_add_ps(
-            _mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3])));
+#pragma GCC unroll 8
+    for (int r = 0; r < nr; r++) {
+        __m512 a = acc[r][0];
+#pragma GCC unroll 3
+        for (int i = 1; i < na; i++) a = _mm512_add_ps(a, acc[r][i]);
+        y[r * ys] = _mm512_reduce_add_ps(a);
+    }
 }
 
 /* ---- entry points: nr dispatched to constant-row bodies ---- */
@@ -402,7 +414,11 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, i
         case 1: call(1); break;                                                                            \
         case 2: call(2); break;                                                                            \
         case 3: call(3); break;                                                                            \
-        default: call(4); break;                                                                           \
+        case 4: call(4); break;                                                                            \
+        case 5: call(5); break;                                                                            \
+        case 6: call(6); break;                                                                            \
+        case 7: call(7); break;                                                                            \
+        default: call(8); break;                                                                           \
         }                                                                                                  \
     }
 
@@ -437,6 +453,7 @@ ENTRY(dot_bf16, C_BF16)
 const zf_qkernels zf_qkernels_avx512 = {
     .name = "avx512",
     .supported = supported,
+    .max_rows = 8,
     .dot =
         {
             [ZF_F32] = dot_f32,

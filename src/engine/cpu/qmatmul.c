@@ -182,6 +182,7 @@ const zf_qkernels *zf_qkernels_best(void) {
 
 typedef struct {
     zf_qdot_fn dot;
+    int rows; /* x rows per dot call */
     zf_qx_kind kind;
     zf_dtype wt;
     int64_t M, N, K;
@@ -202,12 +203,12 @@ static void quantize_rows(void *arg, int64_t m0, int64_t m1) {
 static void mm_range(void *arg, int64_t n0, int64_t n1) {
     const qmm_job *j = arg;
     /* tile of W rows that stays in L1 while every group of x rows uses it */
-    int64_t tile = j->M <= ZF_QDOT_MAX_ROWS ? n1 - n0 : (int64_t)(16384 / j->wrow);
+    int64_t tile = j->M <= j->rows ? n1 - n0 : (int64_t)(16384 / j->wrow);
     if (tile < 1) tile = 1;
     for (int64_t t0 = n0; t0 < n1; t0 += tile) {
         int64_t t1 = t0 + tile < n1 ? t0 + tile : n1;
-        for (int64_t m0 = 0; m0 < j->M; m0 += ZF_QDOT_MAX_ROWS) {
-            int nr = j->M - m0 < ZF_QDOT_MAX_ROWS ? (int)(j->M - m0) : ZF_QDOT_MAX_ROWS;
+        for (int64_t m0 = 0; m0 < j->M; m0 += j->rows) {
+            int nr = j->M - m0 < j->rows ? (int)(j->M - m0) : j->rows;
             const uint8_t *qx = j->qx + (size_t)m0 * j->qxs;
             float *y = j->y + m0 * j->N;
             for (int64_t n = t0; n < t1; n++)
@@ -243,7 +244,8 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
         return zf_set_error(ZF_ERR_DTYPE, "qmatmul: no %s kernel for weights of dtype %s", kern->name,
                             zf_dtype_name(wt));
     if (M <= 0 || N <= 0) return ZF_OK;
-    qmm_job j = {.dot = kern->dot[wt], .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+    int rows = kind == ZF_QX_F32 && kern->max_rows > ZF_QDOT_MAX_ROWS_F32 ? ZF_QDOT_MAX_ROWS_F32 : kern->max_rows;
+    qmm_job j = {.dot = kern->dot[wt], .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
     j.wrow = zf_quant_row_size(wt, K);
     if (path == ZF_QMM_AUTO) path = ZF_QMM_DOT;
     if (path == ZF_QMM_GEMM) {

@@ -39,7 +39,8 @@
 #include "zerfoo/error.h"
 #include "zerfoo/threadpool.h"
 
-#define ZF_QDOT_MAX_ROWS 4
+#define ZF_QDOT_MAX_ROWS 8
+#define ZF_QDOT_MAX_ROWS_F32 4 /* f32/f16/bf16 weights */
 
 typedef enum zf_qx_kind { ZF_QX_F32 = 0, ZF_QX_Q8_0, ZF_QX_Q8_1, ZF_QX_Q8_K, ZF_QX_COUNT } zf_qx_kind;
 
@@ -56,7 +57,10 @@ static inline size_t zf_qx_s_offset(int64_t K) { return (size_t)K + 4 * (size_t)
 static inline size_t zf_qx_bsums_offset(int64_t K) { return (size_t)K + 4 * (size_t)(K / 256); }
 
 /* y[r * y_stride] = dot(W row w, qx row r) for r < nr; qx row r starts at
- * qx + r * qx_stride. K is a multiple of the weight block size. */
+ * qx + r * qx_stride. K is a multiple of the weight block size. Each row's
+ * result is bitwise the same for every nr (grouping never changes the
+ * rounding), so a prompt gives the same numbers in one batch or token by
+ * token. For f32/f16/bf16 weights nr <= 4. */
 typedef void (*zf_qdot_fn)(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx_stride, int nr, float *y,
                            int64_t y_stride);
 
@@ -70,6 +74,7 @@ int zf_qk_scales(zf_dtype t, const uint8_t *blk, int16_t sa[16], int16_t sb[16],
 typedef struct zf_qkernels {
     const char *name;
     bool (*supported)(void); /* can this CPU run them? */
+    int max_rows;            /* most x rows per dot call (<= ZF_QDOT_MAX_ROWS) */
     zf_qdot_fn dot[ZF_DTYPE_COUNT];
 } zf_qkernels;
 
