@@ -160,6 +160,12 @@ zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps,
 typedef enum zf_rope_mode { ZF_ROPE_NORMAL = 0, ZF_ROPE_NEOX = 1 } zf_rope_mode;
 zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode, int n_rot, double freq_base,
                    double freq_scale);
+/* As zf_rope, with per-pair frequency factors (GGUF's rope_freqs.weight of
+ * Llama 3.1 and Phi-3 long-context RoPE): pair i's angle is divided by
+ * freq_factors[i]. freq_factors: float [n_rot/2] (or NULL), not
+ * differentiated (an error when it requires grad). */
+zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                       int n_rot, double freq_base, double freq_scale);
 
 /* Fused scaled-dot-product attention for prefill and decode, with
  * grouped-query heads:

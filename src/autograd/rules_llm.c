@@ -41,8 +41,8 @@ static zf_status bw_rope(zf_ctx *ctx, const zf_node *n, zf_tensor *g, zf_tensor 
     if (!out) return zf_last_status();
     zf_op_params p = n->p;
     p.i[2] = !p.i[2]; /* rotate back */
-    const zf_tensor *in[2] = {gc, n->in[1]};
-    zf_status s = zf_numel(out) ? zf_dispatch(ctx, ZF_OP_ROPE, out, 2, in, &p) : ZF_OK;
+    const zf_tensor *in[3] = {gc, n->in[1], n->n_in > 2 ? n->in[2] : NULL};
+    zf_status s = zf_numel(out) ? zf_dispatch(ctx, ZF_OP_ROPE, out, n->n_in, in, &p) : ZF_OK;
     if (s) return s;
     gin[0] = out;
     return ZF_OK;

@@ -234,7 +234,8 @@ static void add_rms(h_suite *s) {
 /* ---- rope ---- */
 
 static int run_rope(zf_ctx *ctx, zf_tensor *const *in, const h_case *c, zf_tensor **out) {
-    return h_one(out, zf_rope(ctx, in[0], in[1], (zf_rope_mode)c->i[0], (int)c->i[1], c->f[0], c->f[1]));
+    zf_tensor *ff = c->n_in > 2 ? in[2] : NULL;
+    return h_one(out, zf_rope_ext(ctx, in[0], in[1], ff, (zf_rope_mode)c->i[0], (int)c->i[1], c->f[0], c->f[1]));
 }
 
 static void ref_rope(const h_case *c, const h_arr *in, h_arr *out) {
@@ -251,7 +252,10 @@ static void ref_rope(const h_case *c, const h_arr *in, h_arr *out) {
             double *ys = out->v + (tok * H + h) * D;
             for (int64_t i = 0; i < D; i++) ys[i] = xs[i];
             for (int64_t i = 0; i < half; i++) {
-                double th = pos * pow(c->f[0], -2.0 * (double)i / (double)n_rot);
+                double inv = pow(c->f[0], -2.0 * (double)i / (double)n_rot);
+                if (c->n_in > 2) inv /= in[2].v[i]; /* the kernel's order: an f64 angle of ~5000 rad
+                                                      * keeps only ~1e-13 absolute accuracy */
+                double th = pos * inv;
                 int64_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
                 ys[a] = xs[a] * cos(th) - xs[b] * sin(th);
                 ys[b] = xs[a] * sin(th) + xs[b] * cos(th);
@@ -270,12 +274,13 @@ static void add_rope(h_suite *s) {
         zf_dtype pt;
         int n_rot;
         double base, scale;
+        bool ff; /* frequency factors */
     } k[] = {
-        {3, {5, 3, 8}, C, 1, ZF_I64, 0, 10000, 1},           /* [T, H, D] */
-        {4, {2, 3, 2, 16}, C, 2, ZF_I32, 0, 1e6, 1},         /* [B, T, H, D], per-token positions */
-        {4, {2, 4, 3, 12}, C, 1, ZF_I64, 8, 10000, 0.25},    /* partial rotation, linear scaling */
-        {3, {3, 2, 64}, T, 1, ZF_I32, 0, 500000, 1},         /* transposed view */
-        {3, {2, 1, 10}, S, 1, ZF_I64, 6, 10000, 1},          /* strided view */
+        {3, {5, 3, 8}, C, 1, ZF_I64, 0, 10000, 1, false},        /* [T, H, D] */
+        {4, {2, 3, 2, 16}, C, 2, ZF_I32, 0, 1e6, 1, false},      /* [B, T, H, D], per-token positions */
+        {4, {2, 4, 3, 12}, C, 1, ZF_I64, 8, 10000, 0.25, false}, /* partial rotation, linear scaling */
+        {3, {3, 2, 64}, T, 1, ZF_I32, 0, 500000, 1, true},       /* transposed view, frequency factors */
+        {3, {2, 1, 10}, S, 1, ZF_I64, 6, 10000, 1, true},        /* strided view, partial, factors */
     };
     for (int d = 0; d < 4; d++)
         for (int mode = 0; mode < 2; mode++)
@@ -283,8 +288,10 @@ static void add_rope(h_suite *s) {
                 h_case c = {0};
                 c.op = c.trace_op = ZF_OP_ROPE;
                 c.dtype = dts[d];
-                c.n_in = 2;
+                c.n_in = k[i].ff ? 3 : 2;
                 c.in[0] = h_in(dts[d], k[i].nd, k[i].sh, H_V_SIGNED, k[i].l);
+                int64_t half = (k[i].n_rot ? k[i].n_rot : k[i].sh[k[i].nd - 1]) / 2;
+                c.in[2] = h_in(ZF_F32, 1, &half, H_V_POS, C);
                 int64_t pn = k[i].pnd == 1 ? k[i].sh[k[i].nd - 3] : 0;
                 c.in[1] = k[i].pnd == 1 ? h_in_index(k[i].pt, 1, &pn, 5000)
                                         : h_in_index(k[i].pt, k[i].nd - 2, k[i].sh, 5000);
@@ -315,11 +322,13 @@ static void add_rope(h_suite *s) {
         h_label(&c, "rope neox");
         h_add(s, &c);
     }
-    for (int v = 0; v < 3; v++) {
+    for (int v = 0; v < 4; v++) {
         h_case c = {0};
         c.op = ZF_OP_ROPE;
         c.dtype = ZF_F64;
-        c.n_in = 2;
+        c.n_in = v == 3 ? 3 : 2;
+        c.in[2] = h_in(ZF_F64, 1, (int64_t[]){3}, H_V_POS, C);
+        c.in[2].nograd = true;
         c.in[0] = h_in(ZF_F64, 4, (int64_t[]){2, 3, 2, 6}, H_V_SIGNED, C);
         c.in[1] = h_in_index(ZF_I64, 1, (int64_t[]){3}, 300);
         c.i[0] = v ? ZF_ROPE_NEOX : ZF_ROPE_NORMAL;

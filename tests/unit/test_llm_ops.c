@@ -211,6 +211,12 @@ static void test_rope(void) {
     CHECK(!zf_rope(ctx, x, p, (zf_rope_mode)7, 0, 1e4, 1) && zf_last_status() == ZF_ERR_INVALID_ARG);
     CHECK(!zf_rope(ctx, x, p, ZF_ROPE_NEOX, 0, -1, 1) && zf_last_status() == ZF_ERR_INVALID_ARG);
     CHECK(!zf_rope(ctx, zf_randn(ctx, ZF_F32, 1, &t3, 1, 0), p, ZF_ROPE_NEOX, 0, 1e4, 1));
+    /* frequency factors: [n_rot/2]; all ones changes nothing */
+    CHECK(!zf_rope_ext(ctx, x, p, zf_ones(ctx, ZF_F32, 1, &t3), ZF_ROPE_NEOX, 0, 1e4, 1) &&
+          zf_last_status() == ZF_ERR_SHAPE);
+    zf_tensor *r1 = zf_rope_ext(ctx, x, p, zf_ones(ctx, ZF_F32, 1, &t4), ZF_ROPE_NEOX, 0, 1e4, 1);
+    zf_tensor *r0 = zf_rope(ctx, x, p, ZF_ROPE_NEOX, 0, 1e4, 1);
+    CHECK(r1 && r0 && memcmp(zf_data(r0), zf_data(r1), zf_nbytes(r0)) == 0);
     zf_ctx_free(ctx);
 }
 

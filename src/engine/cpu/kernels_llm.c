@@ -178,7 +178,11 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1) {
     }
     double *cs = inv + half, *sn = cs + half;
     float *hb = (float *)(sn + half);
-    for (int64_t i = 0; i < half; i++) inv[i] = pow(base, -2.0 * (double)i / (double)j->n_rot);
+    const float *ff = c->n_in > 2 ? (const float *)zf_ptr(c->in[2]) : NULL;
+    for (int64_t i = 0; i < half; i++) {
+        inv[i] = pow(base, -2.0 * (double)i / (double)j->n_rot);
+        if (ff) inv[i] /= (double)ff[i];
+    }
     const size_t es = zf_dtype_size(t);
     for (int64_t r = r0; r < r1; r++) {
         const double p = (double)pos_at(pos, j->pos_per_token ? r : r % j->T) * fscale;
