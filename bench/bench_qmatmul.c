@@ -4,11 +4,12 @@
  * vocab), for decode (M = 1) and prefill (M = 64), next to memcpy of the
  * same weight bytes on the same threads.
  *
- * Columns: GFLOP/s = 2 M N K / t; GB/s = bytes of W / t (weight streaming).
+ * Columns: GFLOP/s = 2 M N K / t; GB/s = bytes of W / t (weight streaming);
+ * read = a plain 2-thread sum over the same bytes (the matvec's roofline).
  * "cold": several copies of W (>= 96 MiB together) are used in turn, so W
  * comes from DRAM as in a real forward pass; "hot": the same W every call
  * (cache-resident when it fits). memcpy copies the same bytes from the same
- * cold copies, split over the same threads. K-quants need K % 256 == 0, so
+ * cold copies, split over the same threads (GB/s counts the bytes once). K-quants need K % 256 == 0, so
  * Q4_K and Q6_K run with K = 768 (llama.cpp itself stores such tensors in a
  * fallback type: q5_0 for q4_k, q8_0 for q6_k). Prefill also shows the
  * dequantize-to-f32 + sgemm path (ZF_QMM_GEMM) for comparison. Best of
@@ -61,6 +62,27 @@ static void copy_range(void *arg, int64_t b, int64_t e) {
     if (lo < hi) memcpy((char *)c->dst + lo, (const char *)c->src + lo, hi - lo);
 }
 
+/* read-only streaming: the roofline of a matvec */
+typedef struct {
+    const void *src;
+    size_t n;
+    uint64_t sum[64];
+} read_job;
+
+static void read_range(void *arg, int64_t b, int64_t e) {
+    read_job *r = arg;
+    size_t chunk = (r->n / 8 + 63) / 64;
+    const uint64_t *p = r->src;
+    for (int64_t c = b; c < e; c++) {
+        size_t lo = (size_t)c * chunk, hi = lo + chunk > r->n / 8 ? r->n / 8 : lo + chunk;
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        size_t i = lo;
+        for (; i + 4 <= hi; i += 4) s0 += p[i], s1 += p[i + 1], s2 += p[i + 2], s3 += p[i + 3];
+        for (; i < hi; i++) s0 += p[i];
+        r->sum[c] = s0 + s1 + s2 + s3;
+    }
+}
+
 typedef struct {
     int ncopies;
     uint8_t **w;
@@ -106,6 +128,20 @@ static double time_qmm(zf_threadpool *pool, zf_qmm_path path, zf_dtype t, const 
     return best;
 }
 
+static double time_read(zf_threadpool *pool, const wset *s, int reps) {
+    double best = 1e30;
+    static read_job r;
+    for (int i = 0; i < reps; i++) {
+        r.src = s->w[i % s->ncopies];
+        r.n = s->bytes;
+        double t0 = now_s();
+        zf_parallel_for(pool, 64, 1, read_range, &r);
+        double dt = now_s() - t0;
+        if (i > 0 && dt < best) best = dt;
+    }
+    return best;
+}
+
 static double time_copy(zf_threadpool *pool, const wset *s, void *dst, int reps) {
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
@@ -131,8 +167,8 @@ int main(int argc, char **argv) {
                   {"smollm2-135m", 576, 1536}, {"smollm2-135m", 576, 576}, {"smollm2-135m", 576, 49152}};
     printf("qmatmul y[M,N] = x[M,K] W[N,K]^T, %d thread(s), kernels: %s; best of several runs\n", threads,
            zf_qkernels_best()->name);
-    printf("%-13s %-5s %4s %6s %7s | %9s %8s %8s | %8s | %9s %9s\n", "model", "type", "K", "N", "MiB", "M=1 GF/s",
-           "cold GB/s", "hot GB/s", "memcpy", "M=64 GF/s", "dq+sgemm");
+    printf("%-13s %-5s %4s %6s %7s | %8s %9s %8s | %8s %8s | %9s %9s\n", "model", "type", "K", "N", "MiB",
+           "M=1 GF/s", "cold GB/s", "hot GB/s", "read", "memcpy", "M=64 GF/s", "dq+sgemm");
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         for (size_t ti = 0; ti < sizeof types / sizeof *types; ti++) {
             zf_dtype t = types[ti];
@@ -149,14 +185,16 @@ int main(int argc, char **argv) {
             double t_cold = time_qmm(pool, ZF_QMM_AUTO, t, &s, true, 1, N, K, x, y, reps);
             double t_hot = time_qmm(pool, ZF_QMM_AUTO, t, &s, false, 1, N, K, x, y, reps);
             double t_cp = time_copy(pool, &s, dst, reps);
+            double t_rd = time_read(pool, &s, reps);
             int preps = s.bytes > (64u << 20) ? 3 : 8;
             double t_pre = time_qmm(pool, ZF_QMM_DOT, t, &s, true, MP, N, K, x, y, preps);
             double t_dq = time_qmm(pool, ZF_QMM_GEMM, t, &s, true, MP, N, K, x, y, preps);
             double fl1 = 2.0 * (double)N * (double)K, flp = fl1 * (double)MP;
-            printf("%-13s %-5s %4lld %6lld %7.2f | %9.1f %8.1f %8.1f | %8.1f | %9.1f %9.1f\n", shapes[si].model,
-                   zf_dtype_name(t), (long long)K, (long long)N, (double)s.bytes / (1 << 20), fl1 / t_cold * 1e-9,
-                   (double)s.bytes / t_cold * 1e-9, (double)s.bytes / t_hot * 1e-9, (double)s.bytes / t_cp * 1e-9,
-                   flp / t_pre * 1e-9, flp / t_dq * 1e-9);
+            printf("%-13s %-5s %4lld %6lld %7.2f | %8.1f %9.1f %8.1f | %8.1f %8.1f | %9.1f %9.1f\n",
+                   shapes[si].model, zf_dtype_name(t), (long long)K, (long long)N, (double)s.bytes / (1 << 20),
+                   fl1 / t_cold * 1e-9, (double)s.bytes / t_cold * 1e-9, (double)s.bytes / t_hot * 1e-9,
+                   (double)s.bytes / t_rd * 1e-9, (double)s.bytes / t_cp * 1e-9, flp / t_pre * 1e-9,
+                   flp / t_dq * 1e-9);
             fflush(stdout);
             free(dst);
             free(x);

@@ -187,6 +187,33 @@ static void test_kernels(void) {
     zf_threadpool_free(pool);
 }
 
+/* The dequantize + sgemm path (any weight type, x not rounded). */
+static void test_gemm_path(void) {
+    zf_threadpool *pool = zf_threadpool_new(2);
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        zf_dtype t = k_types[ti];
+        int64_t K = zf_dtype_block(t) == 256 ? 512 : 160, N = 45, M = 37;
+        weights w = make_weights(t, N, K);
+        float *x = make_x(M, K), *y = malloc(sizeof(float) * (size_t)(M * N));
+        CHECK(zf_qmatmul_run_path(NULL, pool, ZF_QMM_GEMM, t, M, N, K, x, w.q, y) == ZF_OK);
+        int bad = 0;
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t n = 0; n < N; n++) {
+                double ref = 0, mag = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    ref += (double)x[m * K + k] * w.wd[n * K + k];
+                    mag += fabs((double)x[m * K + k] * w.wd[n * K + k]);
+                }
+                bad += !(fabs(y[m * N + n] - ref) <= 1e-5 * mag + 1e-30);
+            }
+        CHECK(bad == 0);
+        free(x);
+        free(y);
+        free_weights(&w);
+    }
+    zf_threadpool_free(pool);
+}
+
 /* K with an odd number of 32-blocks and non-multiple-of-16 K for floats. */
 static void test_float_tails(void) {
     const zf_dtype ts[] = {ZF_F32, ZF_F16, ZF_BF16};
@@ -391,6 +418,7 @@ int main(void) {
     test_qx();
     test_kernels();
     test_float_tails();
+    test_gemm_path();
     test_op();
     test_backward();
     test_errors();

@@ -8,8 +8,12 @@
  *   2. split the N output features over the pool in contiguous ranges, so
  *      each thread streams its rows of W from memory exactly once. Inside a
  *      range, W is walked in tiles of rows that fit in L1; for each tile,
- *      groups of up to ZF_QDOT_MAX_ROWS rows of x go through the dot kernel,
- *      which decodes each weight block once per group. */
+ *      groups of up to max_rows rows of x go through the dot kernel, which
+ *      decodes each weight block once per group.
+ * f32/f16/bf16 weights with many rows of x (prefill) go instead through the
+ * f32 gemm on tiles of W converted to f32 (zf_qmatmul_run_path's AUTO rule),
+ * so their rounding depends on M; block types always take the dots, whose
+ * results are the same bits for any M. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +235,9 @@ static void gemm_range(void *arg, int64_t n0, int64_t n1) {
     }
     for (int64_t t0 = n0; t0 < n1; t0 += tile) {
         int64_t nt = t0 + tile < n1 ? tile : n1 - t0;
-        zf_dequantize(j->wt, j->w + (size_t)t0 * j->wrow, buf, nt * j->K);
+        const uint8_t *src = j->w + (size_t)t0 * j->wrow;
+        if (j->wt == ZF_F16 || j->wt == ZF_BF16) zf_convert_to_f32(j->wt, src, buf, (size_t)(nt * j->K)); /* SIMD */
+        else zf_dequantize(j->wt, src, buf, nt * j->K);
         zf_sgemm(NULL, false, true, j->M, nt, j->K, 1.0f, j->x, j->K, buf, j->K, 0.0f, j->y + t0, j->N);
     }
 }
@@ -247,7 +253,11 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
     int rows = kind == ZF_QX_F32 && kern->max_rows > ZF_QDOT_MAX_ROWS_F32 ? ZF_QDOT_MAX_ROWS_F32 : kern->max_rows;
     qmm_job j = {.dot = kern->dot[wt], .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
     j.wrow = zf_quant_row_size(wt, K);
-    if (path == ZF_QMM_AUTO) path = ZF_QMM_DOT;
+    /* Measured on Zen 5 (bench_qmatmul, K = 640): the integer dots beat
+     * dequantize + sgemm at every M up to 256 for block types; for float
+     * weights sgemm wins from M ~ 32 (f32) / ~ 48 (f16, bf16). */
+    if (path == ZF_QMM_AUTO)
+        path = kind == ZF_QX_F32 && M >= (wt == ZF_F32 ? 32 : 48) ? ZF_QMM_GEMM : ZF_QMM_DOT;
     if (path == ZF_QMM_GEMM) {
         if (wt == ZF_F32)
             return zf_sgemm(pool, false, true, M, N, K, 1.0f, x, K, (const float *)w, K, 0.0f, y, N);
