@@ -121,8 +121,10 @@ zf_tensor *zf_triu(zf_ctx *ctx, zf_tensor *a, int64_t k);
  *   f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k;
  *   K a multiple of the block size (32, or 256 for the K types). W may wrap
  *   mmap'd file memory (zf_from_blob); it is only read.
- * x: f32 (other float dtypes are cast to f32 first), any leading dims.
- * Result: f32 [..., N].
+ * x: f32, any leading dims (f16/bf16/f8 are cast to f32 first). f64 x is a
+ *   reference path: W is dequantized and the product computed in f64, with
+ *   no rounding of x (slow; for gradient checks and tests).
+ * Result: f32 [..., N] (f64 for f64 x).
  * Block types: each row of x is first quantized to 8 bits as llama.cpp does
  *   (Q8_0-style blocks of 32 for q4_0 ... q8_0 weights, Q8_K blocks of 256
  *   for the K types) and the blocks are multiplied in integer arithmetic, so
@@ -158,6 +160,12 @@ zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps,
 typedef enum zf_rope_mode { ZF_ROPE_NORMAL = 0, ZF_ROPE_NEOX = 1 } zf_rope_mode;
 zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode, int n_rot, double freq_base,
                    double freq_scale);
+/* As zf_rope, with per-pair frequency factors (GGUF's rope_freqs.weight of
+ * Llama 3.1 and Phi-3 long-context RoPE): pair i's angle is divided by
+ * freq_factors[i]. freq_factors: float [n_rot/2] (or NULL), not
+ * differentiated (an error when it requires grad). */
+zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                       int n_rot, double freq_base, double freq_scale);
 
 /* Fused scaled-dot-product attention for prefill and decode, with
  * grouped-query heads:

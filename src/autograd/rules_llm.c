@@ -1,6 +1,7 @@
 /* Backward rules of the LLM inference ops (src/ops/llm_ops.c).
  *
- * qmatmul: y = x W^T with W frozen, so only dx = g W, W dequantized to f32.
+ * qmatmul: y = x W^T with W frozen, so only dx = g W, W dequantized to g's
+ *   dtype (f32, or f64 on the f64 reference path).
  * rms_norm: y = x r w', r = (mean(x^2) + eps)^(-1/2), w' = w + offset, and
  *   with h = g w' (h = g without a weight) and xh = x r:
  *   dx = r (h - xh * mean(h * xh)),  dw = sum over leading dims of g * xh.
@@ -10,7 +11,7 @@
 
 static zf_status bw_qmatmul(zf_ctx *ctx, const zf_node *n, zf_tensor *g, zf_tensor **gin) {
     if (!zf_wants_grad(n, 0)) return ZF_OK;
-    gin[0] = zf_matmul(ctx, g, zf_cast(ctx, n->in[1], ZF_F32));
+    gin[0] = zf_matmul(ctx, g, zf_cast(ctx, n->in[1], g->dtype));
     return gin[0] ? ZF_OK : zf_last_status();
 }
 
@@ -40,8 +41,8 @@ static zf_status bw_rope(zf_ctx *ctx, const zf_node *n, zf_tensor *g, zf_tensor 
     if (!out) return zf_last_status();
     zf_op_params p = n->p;
     p.i[2] = !p.i[2]; /* rotate back */
-    const zf_tensor *in[2] = {gc, n->in[1]};
-    zf_status s = zf_numel(out) ? zf_dispatch(ctx, ZF_OP_ROPE, out, 2, in, &p) : ZF_OK;
+    const zf_tensor *in[3] = {gc, n->in[1], n->n_in > 2 ? n->in[2] : NULL};
+    zf_status s = zf_numel(out) ? zf_dispatch(ctx, ZF_OP_ROPE, out, n->n_in, in, &p) : ZF_OK;
     if (s) return s;
     gin[0] = out;
     return ZF_OK;

@@ -3,12 +3,13 @@
  * inputs the kernel needs contiguous, allocates the output and dispatches.
  *
  * Kernel contracts (what the frontends guarantee):
- *   QMATMUL   in[0] x: f32 contiguous [..., K]; in[1] w: [N, K] contiguous
- *             weight dtype; out f32 [..., N] contiguous.
+ *   QMATMUL   in[0] x: f32 or f64 contiguous [..., K]; in[1] w: [N, K]
+ *             contiguous weight dtype; out [..., N] contiguous of x's dtype.
  *   RMS_NORM  in[0] x contiguous float [..., D]; in[1] (optional) w
  *             contiguous [D] of x's dtype; f[0] eps, f[1] weight offset.
  *   ROPE      in[0] x contiguous float [..., T, H, D]; in[1] pos contiguous
- *             i32/i64 with numel T or numel(x)/(H*D); i[0] mode, i[1] n_rot
+ *             i32/i64 with numel T or numel(x)/(H*D); in[2] (optional)
+ *             f32 contiguous frequency factors [n_rot/2]; i[0] mode, i[1] n_rot
  *             (resolved, even, <= D), i[2] inverse (rotate by -theta, the
  *             backward), f[0] freq_base, f[1] freq_scale.
  *   ATTENTION in q f32 contiguous [B, T, Hq, D] (B may be absent: 3 dims);
@@ -78,14 +79,15 @@ zf_tensor *zf_qmatmul(zf_ctx *ctx, zf_tensor *x, zf_tensor *w) {
                      zf_dtype_name(w->dtype), (long long)zf_dtype_block(w->dtype));
         return NULL;
     }
-    zf_tensor *xf = x->dtype == ZF_F32 ? x : zf_cast(ctx, x, ZF_F32);
+    zf_dtype ct = x->dtype == ZF_F64 ? ZF_F64 : ZF_F32;
+    zf_tensor *xf = x->dtype == ct ? x : zf_cast(ctx, x, ct);
     xf = xf ? zf_contiguous(ctx, xf) : NULL;
     if (!xf) return NULL;
     int64_t shape[ZF_MAX_DIMS];
     for (int i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
     shape[x->ndim - 1] = N;
     zf_tensor *ins[2] = {xf, w};
-    zf_tensor *out = zf_new_tensor(ctx, ZF_F32, x->ndim, shape);
+    zf_tensor *out = zf_new_tensor(ctx, ct, x->ndim, shape);
     if (out && K == 0) { /* empty sum */
         zf_op_params z = {.f = {0}};
         if (zf_numel(out) > 0 && zf_dispatch(ctx, ZF_OP_FILL, out, 0, NULL, &z) != ZF_OK) return NULL;
@@ -135,8 +137,14 @@ zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps,
 
 zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode, int n_rot, double freq_base,
                    double freq_scale) {
-    zf_tensor *in[2] = {x, pos};
-    if (!zf_ops_check(ctx, 2, in, "rope")) return NULL;
+    return zf_rope_ext(ctx, x, pos, NULL, mode, n_rot, freq_base, freq_scale);
+}
+
+zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                       int n_rot, double freq_base, double freq_scale) {
+    zf_tensor *in[3] = {x, pos, freq_factors};
+    int n_in = freq_factors ? 3 : 2;
+    if (!zf_ops_check(ctx, n_in, in, "rope")) return NULL;
     if (!float_input(x, "x", "rope")) return NULL;
     if (pos->dtype != ZF_I32 && pos->dtype != ZF_I64) {
         zf_set_error(ZF_ERR_DTYPE, "rope: positions must be i32 or i64, got %s", zf_dtype_name(pos->dtype));
@@ -170,11 +178,24 @@ zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode,
         zf_set_error(ZF_ERR_INVALID_ARG, "rope: freq_base and freq_scale must be positive and finite");
         return NULL;
     }
+    if (freq_factors) {
+        if (!float_input(freq_factors, "freq_factors", "rope")) return NULL;
+        if (freq_factors->ndim != 1 || freq_factors->shape[0] != n_rot / 2) {
+            zf_set_error(ZF_ERR_SHAPE, "rope: freq_factors must be [n_rot/2] = [%d]", n_rot / 2);
+            return NULL;
+        }
+        if (freq_factors->requires_grad && zf_is_grad_enabled()) {
+            zf_set_error(ZF_ERR_INVALID_ARG, "rope: freq_factors get no gradient; detach them");
+            return NULL;
+        }
+        in[2] = zf_contiguous(ctx, freq_factors->dtype == ZF_F32 ? freq_factors : zf_cast(ctx, freq_factors, ZF_F32));
+        if (!in[2]) return NULL;
+    }
     in[0] = zf_contiguous(ctx, x);
     in[1] = in[0] ? zf_contiguous(ctx, pos) : NULL;
     if (!in[1]) return NULL;
     zf_op_params p = {.f = {freq_base, freq_scale}, .i = {mode, n_rot, 0}};
-    return zf_ops_finish(ctx, ZF_OP_ROPE, zf_new_tensor(ctx, x->dtype, x->ndim, x->shape), 2, in, &p);
+    return zf_ops_finish(ctx, ZF_OP_ROPE, zf_new_tensor(ctx, x->dtype, x->ndim, x->shape), n_in, in, &p);
 }
 
 /* ---- attention ---- */

@@ -131,14 +131,13 @@ static int check_result(const weights *w, int64_t M, const float *x, const float
                 ref += (double)wr[k] * x[m * K + k];
                 wmax = fmax(wmax, fabs(wr[k]));
             }
-            for (int64_t b = 0; b < K; b += 32) { /* x rounding, per 32 (Q8_K blocks are coarser) */
+            for (int64_t b = 0; kind != ZF_QX_F32 && b < K; b += 32) { /* x rounding, per 32 (Q8_K: per 256) */
                 int64_t bs = kind == ZF_QX_Q8_K ? 256 : 32, b0 = b / bs * bs;
                 double a = 0;
                 for (int64_t k = b0; k < b0 + bs; k++) a = fmax(a, fabs(x[m * K + k]));
                 for (int64_t k = b; k < b + 32; k++)
                     bound += fabs(wr[k]) * (a / 254 * (1 + 1.0 / 1024) + fabs(x[m * K + k]) / 2048);
             }
-            if (kind == ZF_QX_F32) bound = 0;
             double tol_exact = 1e-5 * mag + wmax * s_err + 1e-30;
             double tol_ref = bound + 1e-5 * mag + 1e-30;
             double v = y[m * N + n];
@@ -184,6 +183,33 @@ static void test_kernels(void) {
             }
             free_weights(&w);
         }
+    }
+    zf_threadpool_free(pool);
+}
+
+/* The dequantize + sgemm path (any weight type, x not rounded). */
+static void test_gemm_path(void) {
+    zf_threadpool *pool = zf_threadpool_new(2);
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        zf_dtype t = k_types[ti];
+        int64_t K = zf_dtype_block(t) == 256 ? 512 : 160, N = 45, M = 37;
+        weights w = make_weights(t, N, K);
+        float *x = make_x(M, K), *y = malloc(sizeof(float) * (size_t)(M * N));
+        CHECK(zf_qmatmul_run_path(NULL, pool, ZF_QMM_GEMM, t, M, N, K, x, w.q, y) == ZF_OK);
+        int bad = 0;
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t n = 0; n < N; n++) {
+                double ref = 0, mag = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    ref += (double)x[m * K + k] * w.wd[n * K + k];
+                    mag += fabs((double)x[m * K + k] * w.wd[n * K + k]);
+                }
+                bad += !(fabs(y[m * N + n] - ref) <= 1e-5 * mag + 1e-30);
+            }
+        CHECK(bad == 0);
+        free(x);
+        free(y);
+        free_weights(&w);
     }
     zf_threadpool_free(pool);
 }
@@ -392,6 +418,7 @@ int main(void) {
     test_qx();
     test_kernels();
     test_float_tails();
+    test_gemm_path();
     test_op();
     test_backward();
     test_errors();

@@ -18,7 +18,7 @@
 
 #define TGT __attribute__((target("avx2,fma,f16c")))
 #define INL TGT static inline __attribute__((always_inline))
-#define R ZF_QDOT_MAX_ROWS
+#define R 4 /* 16 ymm registers */
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -85,23 +85,27 @@ INL void dotk_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, i
     const int64_t nb = K / 256;
     const size_t od = zf_qx_d_offset(K), obs = zf_qx_bsums_offset(K);
     __m256 acc[R], accm[R];
+    #pragma GCC unroll 4
     for (int r = 0; r < nr; r++) acc[r] = accm[r] = _mm256_setzero_ps();
     int16_t sa[16], sb[16];
     for (int64_t b = 0; b < nb; b++) {
         float dA, dB;
         const int size = zf_qk_scales(t, w, sa, sb, &dA, &dB);
         __m256i sumi[R];
+        #pragma GCC unroll 4
         for (int r = 0; r < nr; r++) sumi[r] = _mm256_setzero_si256();
 #pragma GCC unroll 8
         for (int g = 0; g < 8; g++) {
             const __m256i u = klevels(t, w, g);
             const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(sa[2 * g + 1]), _mm_set1_epi16(sa[2 * g]));
+            #pragma GCC unroll 4
             for (int r = 0; r < nr; r++) {
                 const __m256i xq = ld256(qx + r * qxs + 256 * b + 32 * g);
                 sumi[r] = _mm256_add_epi32(sumi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u, xq), sc));
             }
         }
         const __m256i sb16 = _mm256_loadu_si256((const __m256i *)(const void *)sb);
+        #pragma GCC unroll 4
         for (int r = 0; r < nr; r++) {
             const uint8_t *row = qx + r * qxs;
             const float dx = ld_f32(row + od + 4 * b);
@@ -111,6 +115,7 @@ INL void dotk_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, i
         }
         w += size;
     }
+    #pragma GCC unroll 4
     for (int r = 0; r < nr; r++) y[r * ys] = hsum8(acc[r]) - hsum8(accm[r]);
 }
 
@@ -125,6 +130,7 @@ INL void dot32_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, 
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[R];
     float off[R];
+    #pragma GCC unroll 4
     for (int r = 0; r < nr; r++) {
         acc[r] = _mm256_setzero_ps();
         off[r] = 0.0f;
@@ -147,6 +153,7 @@ INL void dot32_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, 
             c = t == ZF_Q4_0 ? -8.0f * dw : t == ZF_Q5_0 ? -16.0f * dw : ld_f16(w + 2);
         }
         const __m256i au = t == ZF_Q8_0 ? _mm256_sign_epi8(u, u) : u;
+        #pragma GCC unroll 4
         for (int r = 0; r < nr; r++) {
             const uint8_t *row = qx + r * qxs;
             __m256i xq = ld256(row + 32 * b);
@@ -156,6 +163,7 @@ INL void dot32_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, 
             off[r] += c * ld_f32(row + os + 4 * b);
         }
     }
+    #pragma GCC unroll 4
     for (int r = 0; r < nr; r++) y[r * ys] = hsum8(acc[r]) + off[r];
 }
 
@@ -171,10 +179,12 @@ INL __m256 ldw8(zf_dtype t, const uint8_t *w, int64_t k) {
 INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y,
                    int64_t ys) {
     __m256 acc[R][2];
+    #pragma GCC unroll 4
     for (int r = 0; r < nr; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     int64_t k = 0;
     for (; k + 16 <= K; k += 16) {
         const __m256 w0 = ldw8(t, w, k), w1 = ldw8(t, w, k + 8);
+        #pragma GCC unroll 4
         for (int r = 0; r < nr; r++) {
             const float *x = (const float *)(const void *)(qx + r * qxs) + k;
             acc[r][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x), acc[r][0]);
@@ -190,8 +200,10 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, i
             uint32_t u = (uint32_t)(w[2 * k] | (w[2 * k + 1] << 8)) << 16;
             memcpy(&wk, &u, 4);
         }
+        #pragma GCC unroll 4
         for (int r = 0; r < nr; r++) tail[r] += wk * ld_f32(qx + r * qxs + 4 * k);
     }
+    #pragma GCC unroll 4
     for (int r = 0; r < nr; r++) y[r * ys] = hsum8(_mm256_add_ps(acc[r][0], acc[r][1])) + tail[r];
 }
 
@@ -225,6 +237,7 @@ ENTRY(dot_bf16, dotf_body, ZF_BF16)
 const zf_qkernels zf_qkernels_avx2 = {
     .name = "avx2",
     .supported = supported,
+    .max_rows = 4,
     .dot =
         {
             [ZF_F32] = dot_f32,

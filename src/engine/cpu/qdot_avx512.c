@@ -56,12 +56,11 @@ INL __m256i nib_hi(__m256i v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4),
 INL __m256i bits2(__m256i v, int shift) {
     return _mm256_and_si256(_mm256_srli_epi16(v, shift), _mm256_set1_epi8(3));
 }
-/* 64-bit byte mask from two 32-byte tests: bit i set when byte i % 32 of v
- * (first or second test) has bit `ba` / `bb`. */
-INL __mmask64 bit_mask(__m256i v, int ba, int bb) {
-    uint32_t lo = _mm256_test_epi8_mask(v, _mm256_set1_epi8((char)(1 << ba)));
-    uint32_t hi = _mm256_test_epi8_mask(v, _mm256_set1_epi8((char)(1 << bb)));
-    return (__mmask64)(((uint64_t)hi << 32) | lo);
+/* Byte mask of vv = [v | v] (32 bytes twice): bit i set when byte i % 32
+ * of v has bit `ba` (i < 32) or bit `bb` (i >= 32). */
+INL __mmask64 bit_mask(__m512i vv, int ba, int bb) {
+    const __m512i pat = join(_mm256_set1_epi8((char)(1 << ba)), _mm256_set1_epi8((char)(1 << bb)));
+    return _mm512_test_epi8_mask(vv, pat);
 }
 
 /* s16 lane index vectors for vpermw: g4[g] spreads 4 scales (4g .. 4g+3) over
@@ -96,12 +95,14 @@ typedef struct {
 } kacc;
 
 INL void kacc_init(kacc *a, int nr) {
+    #pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         a->acc[r] = _mm512_setzero_ps();
         a->accm[r] = _mm256_setzero_ps();
     }
 }
 INL void kacc_store(const kacc *a, int nr, float *y, int64_t ys) {
+    #pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         __m256 m = a->accm[r];
         __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
@@ -126,10 +127,15 @@ INL void kacc_add(kacc *a, int r, __m512i s0, __m512i s1, float dA, float dB, fl
     kacc A;                                                                               \
     kacc_init(&A, nr);
 
+/* Two accumulator chains per row hide the vpdpwssd latency when there are
+ * few rows; with 4 or more rows one chain per row keeps registers free. */
+#define PAR(nr, p) ((nr) < 4 ? (p) : 0)
+
 /* One 64-level slice u against x rows at byte offset `xo` of each row, with
  * scale vector sv, into sumi[r][par]. */
 INL void kslice(__m512i u, __m512i sv, const uint8_t *qx, int64_t qxs, size_t xo, int nr, __m512i sumi[][2],
                 int par) {
+    #pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
         __m512i xq = _mm512_loadu_si512((const void *)(qx + r * qxs + xo));
         sumi[r][par] = _mm512_dpwssd_epi32(sumi[r][par], _mm512_maddubs_epi16(u, xq), sv);
@@ -153,16 +159,19 @@ INL void dot_q4k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx
         const __m512i sc512 = _mm512_castsi256_si512(sm16);
         const __m256i mins16 = _mm256_permutexvar_epi16(mdup_idx, sm16);
         const uint8_t *qs = w + (five ? 48 : 16);
-        const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
+        const __m256i qh1 = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
+        const __m512i qh = join(qh1, qh1);
         __m512i sumi[R][2];
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++) sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
 #pragma GCC unroll 4
         for (int k = 0; k < 4; k++) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * k));
             __m512i u = join(nib_lo(q), nib_hi(q)); /* elements 64k .. 64k+63 */
             if (five) u = _mm512_mask_add_epi8(u, bit_mask(qh, 2 * k, 2 * k + 1), u, _mm512_set1_epi8(16));
-            kslice(u, spread(k_g2[k], sc512), qx, qxs, (size_t)(256 * b + 64 * k), nr, sumi, k & 1);
+            kslice(u, spread(k_g2[k], sc512), qx, qxs, (size_t)(256 * b + 64 * k), nr, sumi, PAR(nr, k & 1));
         }
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             kacc_add(&A, r, sumi[r][0], sumi[r][1], d, dmin, ld_f32(qx + r * qxs + od + 4 * b), mins16,
                      qx + r * qxs + obs + 32 * b);
@@ -178,6 +187,7 @@ INL void dot_q6k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx
         const __m512i sc512 = _mm512_castsi256_si512(sc16);
         const __m256i off16 = _mm256_slli_epi16(sc16, 5); /* 32 * sc: the -32 offset of every level */
         __m512i sumi[R][2];
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++) sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
@@ -191,8 +201,9 @@ INL void dot_q6k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx
             ua = _mm512_or_si512(ua, _mm512_slli_epi16(join(bits2(qh, 0), bits2(qh, 2)), 4));
             ub = _mm512_or_si512(ub, _mm512_slli_epi16(join(bits2(qh, 4), bits2(qh, 6)), 4));
             kslice(ua, spread(k_g4[2 * h], sc512), qx, qxs, (size_t)(256 * b + 128 * h), nr, sumi, 0);
-            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, 1);
+            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, PAR(nr, 1));
         }
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             kacc_add(&A, r, sumi[r][0], sumi[r][1], d, d, ld_f32(qx + r * qxs + od + 4 * b), off16,
                      qx + r * qxs + obs + 32 * b);
@@ -231,8 +242,10 @@ INL void dot_q23k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t q
         }
         const __m512i sc512 = _mm512_castsi256_si512(sa16);
         const uint8_t *qs = w + (three ? 32 : 16);
-        const __m256i hm = three ? _mm256_loadu_si256((const __m256i *)w) : _mm256_setzero_si256();
+        const __m256i hm1 = three ? _mm256_loadu_si256((const __m256i *)w) : _mm256_setzero_si256();
+        const __m512i hm = join(hm1, hm1);
         __m512i sumi[R][2];
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++) sumi[r][0] = sumi[r][1] = _mm512_setzero_si512();
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
@@ -243,8 +256,9 @@ INL void dot_q23k_body(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t q
                 ub = _mm512_mask_add_epi8(ub, bit_mask(hm, 4 * h + 2, 4 * h + 3), ub, _mm512_set1_epi8(4));
             }
             kslice(ua, spread(k_g4[2 * h], sc512), qx, qxs, (size_t)(256 * b + 128 * h), nr, sumi, 0);
-            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, 1);
+            kslice(ub, spread(k_g4[2 * h + 1], sc512), qx, qxs, (size_t)(256 * b + 128 * h + 64), nr, sumi, PAR(nr, 1));
         }
+        #pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             kacc_add(&A, r, sumi[r][0], sumi[r][1], dA, dB, ld_f32(qx + r * qxs + od + 4 * b), sb16,
                      qx + r * qxs + obs + 32 * b);
@@ -277,46 +291,66 @@ INL __m512i legacy_levels(zf_dtype t, const uint8_t *b0, int bsz, bool two) {
     return u;
 }
 
+typedef struct {
+    __m512 acc[R][2];
+    __m128 off[R];
+} lacc;
+
+/* Blocks b, b+1 (b only when !two) of the weight row at w into accumulator
+ * set `par` (two sets break the FMA dependency chain). */
+INL void legacy_pair(zf_dtype t, const uint8_t *w, int bsz, bool two, const uint8_t *qx, int64_t qxs, int nr,
+                     int64_t b, size_t od, size_t os, lacc *A, int par) {
+    const bool has_m = t == ZF_Q4_1 || t == ZF_Q5_1;
+    const float cmul = t == ZF_Q4_0 ? -8.0f : t == ZF_Q5_0 ? -16.0f : -128.0f;
+    const __m512i bcast2 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i u = legacy_levels(t, w, bsz, two);
+    uint32_t hd = (uint32_t)(w[0] | (w[1] << 8)), hm = 0;
+    if (two) hd |= (uint32_t)(w[bsz] | (w[bsz + 1] << 8)) << 16;
+    if (has_m) {
+        hm = (uint32_t)(w[2] | (w[3] << 8));
+        if (two) hm |= (uint32_t)(w[bsz + 2] | (w[bsz + 3] << 8)) << 16;
+    }
+    const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128((int)hd)); /* [dw0, dw1, 0, 0] */
+    const __m128 cw = has_m ? _mm_cvtph_ps(_mm_cvtsi32_si128((int)hm)) : _mm_mul_ps(dw, _mm_set1_ps(cmul));
+#pragma GCC unroll 8
+    for (int r = 0; r < nr; r++) {
+        const uint8_t *row = qx + r * qxs;
+        const __m512i xq = _mm512_loadu_si512((const void *)(row + 32 * b));
+        const __m512i S = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);
+        const __m128 dx = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)(row + od + 4 * b)));
+        const __m128 sx = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)(row + os + 4 * b)));
+        const __m512 scale = _mm512_permutexvar_ps(bcast2, _mm512_castps128_ps512(_mm_mul_ps(dw, dx)));
+        A->acc[r][par] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), scale, A->acc[r][par]);
+        A->off[r] = _mm_fmadd_ps(cw, sx, A->off[r]);
+    }
+}
+
 INL void dot32_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y,
                     int64_t ys) {
     const int bsz = t == ZF_Q4_0 ? 18 : t == ZF_Q4_1 ? 20 : t == ZF_Q5_0 ? 22 : t == ZF_Q5_1 ? 24 : 34;
-    const bool has_m = t == ZF_Q4_1 || t == ZF_Q5_1;
-    const float cmul = t == ZF_Q4_0 ? -8.0f : t == ZF_Q5_0 ? -16.0f : -128.0f;
     const int64_t nb = K / 32;
     const size_t od = zf_qx_d_offset(K), os = zf_qx_s_offset(K);
-    const __m512i bcast2 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    __m512 acc[R][2];
-    __m128 off[R];
+    lacc A;
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
-        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-        off[r] = _mm_setzero_ps();
+        A.acc[r][0] = A.acc[r][1] = _mm512_setzero_ps();
+        A.off[r] = _mm_setzero_ps();
     }
-    for (int64_t b = 0; b < nb; b += 2, w += 2 * bsz) {
-        const bool two = b + 1 < nb;
-        const __m512i u = legacy_levels(t, w, bsz, two);
-        uint32_t hd = (uint32_t)(w[0] | (w[1] << 8)), hm = 0;
-        if (two) hd |= (uint32_t)(w[bsz] | (w[bsz + 1] << 8)) << 16;
-        if (has_m) {
-            hm = (uint32_t)(w[2] | (w[3] << 8));
-            if (two) hm |= (uint32_t)(w[bsz + 2] | (w[bsz + 3] << 8)) << 16;
-        }
-        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128((int)hd)); /* [dw0, dw1, 0, 0] */
-        const __m128 cw = has_m ? _mm_cvtph_ps(_mm_cvtsi32_si128((int)hm)) : _mm_mul_ps(dw, _mm_set1_ps(cmul));
-        const int par = (int)((b >> 1) & 1);
-        for (int r = 0; r < nr; r++) {
-            const uint8_t *row = qx + r * qxs;
-            const __m512i xq = _mm512_loadu_si512((const void *)(row + 32 * b));
-            const __m512i S = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, xq);
-            const __m128 dx = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)(row + od + 4 * b)));
-            const __m128 sx = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)(row + os + 4 * b)));
-            const __m512 scale = _mm512_permutexvar_ps(bcast2, _mm512_castps128_ps512(_mm_mul_ps(dw, dx)));
-            acc[r][par] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S), scale, acc[r][par]);
-            off[r] = _mm_fmadd_ps(cw, sx, off[r]);
-        }
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4, w += 4 * bsz) {
+        legacy_pair(t, w, bsz, true, qx, qxs, nr, b, od, os, &A, 0);
+        legacy_pair(t, w + 2 * bsz, bsz, true, qx, qxs, nr, b + 2, od, os, &A, 1);
     }
+    if (b + 2 <= nb) {
+        legacy_pair(t, w, bsz, true, qx, qxs, nr, b, od, os, &A, 0);
+        b += 2;
+        w += 2 * bsz;
+    }
+    if (b < nb) legacy_pair(t, w, bsz, false, qx, qxs, nr, b, od, os, &A, 1);
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++) {
-        __m128 o = off[r];
-        y[r * ys] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][0], acc[r][1])) + _mm_cvtss_f32(o) +
+        __m128 o = A.off[r];
+        y[r * ys] = _mm512_reduce_add_ps(_mm512_add_ps(A.acc[r][0], A.acc[r][1])) + _mm_cvtss_f32(o) +
                     _mm_cvtss_f32(_mm_movehdup_ps(o));
     }
 }
@@ -332,28 +366,43 @@ INL __m512 ldw(zf_dtype t, const uint8_t *w, int64_t k, __mmask16 m) {
 
 INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y,
                    int64_t ys) {
+    /* four accumulator chains per row, for every nr: the sums are then
+     * rounded the same way whatever the row grouping (qmatmul.c calls this
+     * with at most 4 rows: 16 accumulators + 4 weight vectors in registers) */
+    const int na = 4;
     __m512 acc[R][4];
+#pragma GCC unroll 8
     for (int r = 0; r < nr; r++)
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++) acc[r][i] = _mm512_setzero_ps();
     int64_t k = 0;
     for (; k + 64 <= K; k += 64) {
         __m512 wv[4];
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++) wv[i] = ldw(t, w, k + 16 * i, 0xFFFF);
+#pragma GCC unroll 8
         for (int r = 0; r < nr; r++) {
             const float *x = (const float *)(qx + r * qxs) + k;
-            for (int i = 0; i < 4; i++) acc[r][i] = _mm512_fmadd_ps(wv[i], _mm512_loadu_ps(x + 16 * i), acc[r][i]);
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; i++)
+                acc[r][i % na] = _mm512_fmadd_ps(wv[i], _mm512_loadu_ps(x + 16 * i), acc[r][i % na]);
         }
     }
     for (; k < K; k += 16) {
         const int n = K - k < 16 ? (int)(K - k) : 16;
         const __mmask16 m = (__mmask16)((1u << n) - 1u);
         const __m512 wv = ldw(t, w, k, m);
+#pragma GCC unroll 8
         for (int r = 0; r < nr; r++)
             acc[r][0] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, (const float *)(qx + r * qxs) + k), acc[r][0]);
     }
-    for (int r = 0; r < nr; r++)
-        y[r * ys] = _mm512_reduce_add_ps(
-            _mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3])));
+#pragma GCC unroll 8
+    for (int r = 0; r < nr; r++) {
+        __m512 a = acc[r][0];
+#pragma GCC unroll 3
+        for (int i = 1; i < na; i++) a = _mm512_add_ps(a, acc[r][i]);
+        y[r * ys] = _mm512_reduce_add_ps(a);
+    }
 }
 
 /* ---- entry points: nr dispatched to constant-row bodies ---- */
@@ -365,7 +414,11 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, i
         case 1: call(1); break;                                                                            \
         case 2: call(2); break;                                                                            \
         case 3: call(3); break;                                                                            \
-        default: call(4); break;                                                                           \
+        case 4: call(4); break;                                                                            \
+        case 5: call(5); break;                                                                            \
+        case 6: call(6); break;                                                                            \
+        case 7: call(7); break;                                                                            \
+        default: call(8); break;                                                                           \
         }                                                                                                  \
     }
 
@@ -400,6 +453,7 @@ ENTRY(dot_bf16, C_BF16)
 const zf_qkernels zf_qkernels_avx512 = {
     .name = "avx512",
     .supported = supported,
+    .max_rows = 8,
     .dot =
         {
             [ZF_F32] = dot_f32,

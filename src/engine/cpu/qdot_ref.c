@@ -295,6 +295,7 @@ static bool always(void) { return true; }
 const zf_qkernels zf_qkernels_ref = {
     .name = "ref",
     .supported = always,
+    .max_rows = ZF_QDOT_MAX_ROWS,
     .dot =
         {
             [ZF_F32] = dot_f32,

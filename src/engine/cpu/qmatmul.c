@@ -8,13 +8,18 @@
  *   2. split the N output features over the pool in contiguous ranges, so
  *      each thread streams its rows of W from memory exactly once. Inside a
  *      range, W is walked in tiles of rows that fit in L1; for each tile,
- *      groups of up to ZF_QDOT_MAX_ROWS rows of x go through the dot kernel,
- *      which decodes each weight block once per group. */
+ *      groups of up to max_rows rows of x go through the dot kernel, which
+ *      decodes each weight block once per group.
+ * f32/f16/bf16 weights with many rows of x (prefill) go instead through the
+ * f32 gemm on tiles of W converted to f32 (zf_qmatmul_run_path's AUTO rule),
+ * so their rounding depends on M; block types always take the dots, whose
+ * results are the same bits for any M. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
+#include "engine/cpu/gemm.h"
 #include "engine/cpu/qmatmul.h"
 #include "zerfoo/quant.h"
 
@@ -177,35 +182,13 @@ const zf_qkernels *zf_qkernels_best(void) {
     return g_best;
 }
 
-/* ---- per-thread scratch for qx rows ---- */
-
-static _Thread_local void *tls_buf;
-static _Thread_local size_t tls_cap;
-static pthread_key_t buf_key;
-static pthread_once_t buf_once = PTHREAD_ONCE_INIT;
-static bool buf_key_ok;
-
-static void buf_free(void *p) { free(p); }
-static void buf_key_init(void) { buf_key_ok = pthread_key_create(&buf_key, buf_free) == 0; }
-
-static void *scratch(size_t n) {
-    if (tls_cap >= n) return tls_buf;
-    pthread_once(&buf_once, buf_key_init);
-    size_t cap = (n + 4095) & ~(size_t)4095;
-    void *p = aligned_alloc(64, cap);
-    if (!p) return NULL;
-    free(tls_buf);
-    tls_buf = p;
-    tls_cap = cap;
-    if (buf_key_ok) pthread_setspecific(buf_key, p);
-    return p;
-}
-
 /* ---- the product ---- */
 
 typedef struct {
     zf_qdot_fn dot;
+    int rows; /* x rows per dot call */
     zf_qx_kind kind;
+    zf_dtype wt;
     int64_t M, N, K;
     const float *x;
     const uint8_t *w;
@@ -213,6 +196,7 @@ typedef struct {
     uint8_t *qx;
     size_t qxs; /* bytes per qx row */
     float *y;
+    int failed; /* a thread could not get scratch memory */
 } qmm_job;
 
 static void quantize_rows(void *arg, int64_t m0, int64_t m1) {
@@ -223,12 +207,12 @@ static void quantize_rows(void *arg, int64_t m0, int64_t m1) {
 static void mm_range(void *arg, int64_t n0, int64_t n1) {
     const qmm_job *j = arg;
     /* tile of W rows that stays in L1 while every group of x rows uses it */
-    int64_t tile = j->M <= ZF_QDOT_MAX_ROWS ? n1 - n0 : (int64_t)(16384 / j->wrow);
+    int64_t tile = j->M <= j->rows ? n1 - n0 : (int64_t)(16384 / j->wrow);
     if (tile < 1) tile = 1;
     for (int64_t t0 = n0; t0 < n1; t0 += tile) {
         int64_t t1 = t0 + tile < n1 ? t0 + tile : n1;
-        for (int64_t m0 = 0; m0 < j->M; m0 += ZF_QDOT_MAX_ROWS) {
-            int nr = j->M - m0 < ZF_QDOT_MAX_ROWS ? (int)(j->M - m0) : ZF_QDOT_MAX_ROWS;
+        for (int64_t m0 = 0; m0 < j->M; m0 += j->rows) {
+            int nr = j->M - m0 < j->rows ? (int)(j->M - m0) : j->rows;
             const uint8_t *qx = j->qx + (size_t)m0 * j->qxs;
             float *y = j->y + m0 * j->N;
             for (int64_t n = t0; n < t1; n++)
@@ -237,22 +221,55 @@ static void mm_range(void *arg, int64_t n0, int64_t n1) {
     }
 }
 
-zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
-                         int64_t K, const float *x, const void *w, float *y) {
+/* Dequantize-and-gemm path: each thread turns tiles of its W rows into f32
+ * (zf_dequantize, the reference decoder) and multiplies them with zf_sgemm
+ * on that thread. */
+static void gemm_range(void *arg, int64_t n0, int64_t n1) {
+    qmm_job *j = arg;
+    int64_t tile = (int64_t)(262144 / (4 * (size_t)j->K)) & ~(int64_t)15;
+    if (tile < 16) tile = 16;
+    float *buf = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * (size_t)(tile * j->K));
+    if (!buf) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t t0 = n0; t0 < n1; t0 += tile) {
+        int64_t nt = t0 + tile < n1 ? tile : n1 - t0;
+        const uint8_t *src = j->w + (size_t)t0 * j->wrow;
+        if (j->wt == ZF_F16 || j->wt == ZF_BF16) zf_convert_to_f32(j->wt, src, buf, (size_t)(nt * j->K)); /* SIMD */
+        else zf_dequantize(j->wt, src, buf, nt * j->K);
+        zf_sgemm(NULL, false, true, j->M, nt, j->K, 1.0f, j->x, j->K, buf, j->K, 0.0f, j->y + t0, j->N);
+    }
+}
+
+zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_qmm_path path, zf_dtype wt,
+                              int64_t M, int64_t N, int64_t K, const float *x, const void *w, float *y) {
     if (!kern) kern = zf_qkernels_best();
     zf_qx_kind kind = zf_qx_kind_for(wt);
     if (kind == ZF_QX_COUNT || !kern->dot[wt])
         return zf_set_error(ZF_ERR_DTYPE, "qmatmul: no %s kernel for weights of dtype %s", kern->name,
                             zf_dtype_name(wt));
     if (M <= 0 || N <= 0) return ZF_OK;
-    qmm_job j = {.dot = kern->dot[wt], .kind = kind, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+    int rows = kind == ZF_QX_F32 && kern->max_rows > ZF_QDOT_MAX_ROWS_F32 ? ZF_QDOT_MAX_ROWS_F32 : kern->max_rows;
+    qmm_job j = {.dot = kern->dot[wt], .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
     j.wrow = zf_quant_row_size(wt, K);
+    /* Measured on Zen 5 (bench_qmatmul, K = 640): the integer dots beat
+     * dequantize + sgemm at every M up to 256 for block types; for float
+     * weights sgemm wins from M ~ 32 (f32) / ~ 48 (f16, bf16). */
+    if (path == ZF_QMM_AUTO)
+        path = kind == ZF_QX_F32 && M >= (wt == ZF_F32 ? 32 : 48) ? ZF_QMM_GEMM : ZF_QMM_DOT;
+    if (path == ZF_QMM_GEMM) {
+        if (wt == ZF_F32)
+            return zf_sgemm(pool, false, true, M, N, K, 1.0f, x, K, (const float *)w, K, 0.0f, y, N);
+        zf_parallel_for(pool, N, 16, gemm_range, &j);
+        return j.failed ? zf_set_error(ZF_ERR_OOM, "qmatmul: out of memory") : ZF_OK;
+    }
     if (kind == ZF_QX_F32) { /* the dot reads x itself */
         j.qx = (uint8_t *)(uintptr_t)x;
         j.qxs = 4 * (size_t)K;
     } else {
         j.qxs = zf_qx_row_bytes(kind, K);
-        j.qx = scratch((size_t)M * j.qxs);
+        j.qx = zf_cpu_scratch(ZF_SCRATCH_QX, (size_t)M * j.qxs);
         if (!j.qx) return zf_set_error(ZF_ERR_OOM, "qmatmul: cannot allocate %zu bytes of scratch", (size_t)M * j.qxs);
         zf_parallel_for(pool, M, K >= 4096 ? 1 : 4096 / K, quantize_rows, &j);
     }
@@ -263,15 +280,56 @@ zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype 
     return ZF_OK;
 }
 
+zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
+                         int64_t K, const float *x, const void *w, float *y) {
+    return zf_qmatmul_run_path(kern, pool, ZF_QMM_AUTO, wt, M, N, K, x, w, y);
+}
+
 /* ---- the engine kernel ---- */
+
+/* f64 reference path: each W row dequantized (exactly, to f32) and dotted
+ * with the x rows in double. */
+typedef struct {
+    const double *x;
+    const uint8_t *w;
+    double *y;
+    zf_dtype wt;
+    size_t wrow;
+    int64_t M, N, K;
+    int failed;
+} f64_job;
+
+static void f64_range(void *arg, int64_t n0, int64_t n1) {
+    f64_job *j = arg;
+    float *wr = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * (size_t)j->K);
+    if (!wr) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t n = n0; n < n1; n++) {
+        zf_dequantize(j->wt, j->w + (size_t)n * j->wrow, wr, j->K);
+        for (int64_t m = 0; m < j->M; m++) {
+            const double *x = j->x + m * j->K;
+            double s = 0;
+            for (int64_t k = 0; k < j->K; k++) s += x[k] * wr[k];
+            j->y[m * j->N + n] = s;
+        }
+    }
+}
 
 static zf_status k_qmatmul(zf_engine *e, const zf_op_call *c) {
     const zf_tensor *x = c->in[0], *w = c->in[1];
     zf_tensor *o = c->out;
-    if (x->dtype != ZF_F32 || o->dtype != ZF_F32 || w->ndim != 2)
-        return zf_set_error(ZF_ERR_DTYPE, "qmatmul kernel: needs f32 x and out and a 2-d weight");
+    if (x->dtype != o->dtype || (x->dtype != ZF_F32 && x->dtype != ZF_F64) || w->ndim != 2)
+        return zf_set_error(ZF_ERR_DTYPE, "qmatmul kernel: needs f32 or f64 x and out and a 2-d weight");
     int64_t N = w->shape[0], K = w->shape[1];
     int64_t M = K > 0 ? zf_numel(x) / K : 0;
+    if (x->dtype == ZF_F64) {
+        f64_job j = {(const double *)zf_ptr(x), (const uint8_t *)zf_ptr(w), (double *)zf_ptr(o), w->dtype,
+                     zf_quant_row_size(w->dtype, K), M, N, K, 0};
+        zf_parallel_for(e->pool, N, 1 + 4096 / (M * K + 1), f64_range, &j);
+        return j.failed ? zf_set_error(ZF_ERR_OOM, "qmatmul: out of memory") : ZF_OK;
+    }
     return zf_qmatmul_run(NULL, e->pool, w->dtype, M, N, K, (const float *)zf_ptr(x), zf_ptr(w), (float *)zf_ptr(o));
 }
 

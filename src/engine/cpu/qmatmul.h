@@ -39,7 +39,8 @@
 #include "zerfoo/error.h"
 #include "zerfoo/threadpool.h"
 
-#define ZF_QDOT_MAX_ROWS 4
+#define ZF_QDOT_MAX_ROWS 8
+#define ZF_QDOT_MAX_ROWS_F32 4 /* f32/f16/bf16 weights */
 
 typedef enum zf_qx_kind { ZF_QX_F32 = 0, ZF_QX_Q8_0, ZF_QX_Q8_1, ZF_QX_Q8_K, ZF_QX_COUNT } zf_qx_kind;
 
@@ -56,7 +57,10 @@ static inline size_t zf_qx_s_offset(int64_t K) { return (size_t)K + 4 * (size_t)
 static inline size_t zf_qx_bsums_offset(int64_t K) { return (size_t)K + 4 * (size_t)(K / 256); }
 
 /* y[r * y_stride] = dot(W row w, qx row r) for r < nr; qx row r starts at
- * qx + r * qx_stride. K is a multiple of the weight block size. */
+ * qx + r * qx_stride. K is a multiple of the weight block size. Each row's
+ * result is bitwise the same for every nr (grouping never changes the
+ * rounding), so a prompt gives the same numbers in one batch or token by
+ * token. For f32/f16/bf16 weights nr <= 4. */
 typedef void (*zf_qdot_fn)(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx_stride, int nr, float *y,
                            int64_t y_stride);
 
@@ -70,6 +74,7 @@ int zf_qk_scales(zf_dtype t, const uint8_t *blk, int16_t sa[16], int16_t sb[16],
 typedef struct zf_qkernels {
     const char *name;
     bool (*supported)(void); /* can this CPU run them? */
+    int max_rows;            /* most x rows per dot call (<= ZF_QDOT_MAX_ROWS) */
     zf_qdot_fn dot[ZF_DTYPE_COUNT];
 } zf_qkernels;
 
@@ -84,10 +89,18 @@ extern const zf_qkernels zf_qkernels_avx512;
 extern const zf_qkernels *const zf_qkernels_all[];
 const zf_qkernels *zf_qkernels_best(void);
 
+/* How zf_qmatmul_run computes: dot kernels on (quantized) x rows, or W
+ * dequantized to f32 in tiles of rows multiplied with zf_sgemm (f32 W
+ * directly). AUTO: the dots for block types; for f32/f16/bf16 weights the
+ * gemm from M >= 32 (f32) / 48 (f16, bf16), measured crossovers. */
+typedef enum zf_qmm_path { ZF_QMM_AUTO = 0, ZF_QMM_DOT, ZF_QMM_GEMM } zf_qmm_path;
+
 /* The whole product on a pool (NULL: calling thread): x [M, K] f32 rows,
  * W [N, K] of dtype wt, y [M, N]. Uses `kern` (NULL: the best). Returns
- * ZF_ERR_OOM when the qx scratch cannot grow. */
-zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N, int64_t K,
-                   const float *x, const void *w, float *y);
+ * ZF_ERR_OOM when a scratch buffer cannot grow. */
+zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
+                         int64_t K, const float *x, const void *w, float *y);
+zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_qmm_path path, zf_dtype wt,
+                              int64_t M, int64_t N, int64_t K, const float *x, const void *w, float *y);
 
 #endif
