@@ -128,11 +128,12 @@ enum {
  * NULL + ZF_ERR_INDEX when id is out of range. */
 const char *zf_tokenizer_piece(const zf_tokenizer *t, int32_t id, bool special, size_t *len);
 
-/* Decodes ids[0..n) to bytes. Writes at most cap bytes to out (no NUL) and
- * returns the full length, so a call with cap 0 measures; -1 + ZF_ERR_INDEX
- * when an id is out of range. decode(encode(x)) == x byte for byte when x is
- * valid UTF-8 with no special-token text, flags are ZF_TOK_DECODE_STRIP_PREFIX
- * and BOS/EOS are left out or skipped. */
+/* Decodes ids[0..n) to bytes: the pieces one after the other. Writes at most
+ * cap bytes to out (no NUL) and returns the full length, so a call with cap 0
+ * measures; -1 + ZF_ERR_INDEX when an id is out of range.
+ * Round trip: decode(encode(x)) == x byte for byte for valid UTF-8 x, with
+ * ZF_TOK_DECODE_STRIP_PREFIX, BOS/EOS left out (or hidden), and
+ * ZF_TOK_DECODE_SPECIAL when x holds special-token text that was parsed. */
 int64_t zf_tokenizer_decode(const zf_tokenizer *t, const int32_t *ids, int64_t n, unsigned flags, char *out,
                             size_t cap);
 

@@ -129,7 +129,7 @@ zf_status zf_tok_partition(const zf_tokenizer *t, const char *text, size_t len, 
                 s->matches.v[s->matches.n++] = (zf_tok_match){id, p, L};
             }
             size_t n_cand = s->matches.n - n_cand0;
-            qsort(s->matches.v + n_cand0, n_cand, sizeof *s->matches.v, cmp_cand);
+            if (n_cand > 1) qsort(s->matches.v + n_cand0, n_cand, sizeof *s->matches.v, cmp_cand);
             for (size_t k = n_cand0; k < n_cand0 + n_cand; k++) {
                 zf_tok_match m = s->matches.v[k];
                 bool free_span = true;
@@ -140,7 +140,7 @@ zf_status zf_tok_partition(const zf_tokenizer *t, const char *text, size_t len, 
             }
             s->matches.n = n_acc;
         }
-        qsort(s->matches.v, n_acc, sizeof *s->matches.v, cmp_pos);
+        if (n_acc > 1) qsort(s->matches.v, n_acc, sizeof *s->matches.v, cmp_pos);
     }
     /* fragments: raw gaps and the accepted tokens, in text order */
     size_t at = 0;

@@ -340,22 +340,38 @@ static zf_status load_merges(zf_tokenizer *t, const zf_gguf *g) {
     return ZF_OK;
 }
 
-/* Tokens that end generation, by text (llama.cpp's EOG list); they are made
- * control tokens as llama.cpp does. The first also serves as EOT when the
- * file names none. */
+/* Tokens llama.cpp recognizes by their text (llama_vocab::impl::load) and
+ * makes control tokens when the file did not: end-of-generation tokens, and
+ * fill-in-the-middle tokens. llama.cpp marks only the first FIM token of each
+ * kind it meets in hash order; real vocabularies have one of each, and we mark
+ * every one present. */
 static const char *const k_eog_names[] = {
-    "<|eot_id|>", "<|im_end|>",  "<|end|>",  "<|return|>",      "<|call|>",           "<|flush|>",
-    "<|calls|>",  "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-    "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
+    "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
+    "<end_of_utterance>", "<eos>", "<turn|>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+    /* FIM pad / repo / file separator also end generation */
+    "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
+    "<REPO>", "<reponame>", "<|file_sep|>",
 };
-/* The subset llama.cpp takes as EOT, in its order of preference. */
+static const char *const k_fim_names[] = {
+    "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>", "<PRE>",
+    "\xe2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>", "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
+    "<\xef\xbd\x9c" "fim\xe2\x96\x81" "hole\xef\xbd\x9c>", "<SUF>", "\xe2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>",
+    "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>", "<MID>",
+    "\xe2\x96\x81<MID>", "<|code_middle|>", "<|middle|>",
+};
+/* The names llama.cpp takes as EOT when the file names none, in its order. */
 static const char *const k_eot_names[] = {"<|eot_id|>",    "<|im_end|>",      "<|end|>", "<end_of_turn>",
                                           "<|endoftext|>", "<|end_of_text|>", "<EOT>",   "_<EOT>",
                                           "[EOT]",         "<end_of_utterance>"};
 
-static void mark_eog(zf_tokenizer *t) {
+static void mark_named_controls(zf_tokenizer *t) {
     for (size_t i = 0; i < sizeof k_eog_names / sizeof k_eog_names[0]; i++) {
         int32_t id = zf_tokenizer_find(t, k_eog_names[i], strlen(k_eog_names[i]));
+        if (id >= 0) t->attr[id] |= ZF_TA_CONTROL;
+    }
+    for (size_t i = 0; i < sizeof k_fim_names / sizeof k_fim_names[0]; i++) {
+        int32_t id = zf_tokenizer_find(t, k_fim_names[i], strlen(k_fim_names[i]));
         if (id >= 0) t->attr[id] |= ZF_TA_CONTROL;
     }
     if (t->eot < 0)
@@ -430,7 +446,7 @@ static zf_status load(zf_tokenizer *t, const zf_gguf *g) {
             t->byte_tok[b] = id;
         }
     }
-    mark_eog(t);
+    mark_named_controls(t);
     if ((st = zf_tok_build_specials(t))) return st;
     return zf_tok_build_pieces(t);
 }
@@ -530,13 +546,18 @@ static zf_status encode_with(const zf_tokenizer *t, const char *text, size_t len
             size_t n = f.len + 2 * n_sp + (prefix ? 3 : 0);
             if ((st = ZF_VEC_RESERVE(s->text, n))) return st;
             char *w = s->text.v;
-            if (prefix) w = memcpy(w, "\xe2\x96\x81", 3), w += 3;
+            if (prefix) {
+                memcpy(w, "\xe2\x96\x81", 3);
+                w += 3;
+            }
             for (size_t k = 0; k < f.len; k++) {
                 char c = text[f.off + k];
-                if (c == ' ')
-                    memcpy(w, "\xe2\x96\x81", 3), w += 3;
-                else
+                if (c == ' ') {
+                    memcpy(w, "\xe2\x96\x81", 3);
+                    w += 3;
+                } else {
                     *w++ = c;
+                }
             }
             s->text.n = n;
             st = zf_tok_spm_encode(t, s, out);
