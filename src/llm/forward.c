@@ -19,16 +19,15 @@ typedef struct fwd {
     zf_ctx *c;
     const zf_llm_hparams *hp;
     int64_t T, p0;            /* tokens in this call, position of the first */
-    zf_tensor *rope_cos[2], *rope_sin[2]; /* [T, 1, n_rot/2] for global (0) / window (1) layers */
+    zf_tensor *pos;           /* [T] i32 positions p0.. */
 } fwd;
 
 /* ---- small building blocks ---- */
 
-/* x * rsqrt(mean(x^2, last dim) + eps) * w; x [..., n], w [n]. */
+/* x * rsqrt(mean(x^2, last dim) + eps) * w; x [..., n], w [n]. GGUF stores
+ * Gemma's (1 + w) already, so no family needs a weight offset here. */
 static zf_tensor *rms_norm(zf_ctx *c, zf_tensor *x, zf_tensor *w, float eps) {
-    zf_tensor *ms = zf_mean(c, zf_mul(c, x, x), 1, (int[]){-1}, true);
-    zf_tensor *y = zf_mul(c, x, zf_rsqrt(c, zf_add_scalar(c, ms, eps)));
-    return w ? zf_mul(c, y, w) : y;
+    return zf_rms_norm(c, x, w, eps, 0.0);
 }
 
 /* zf_qmatmul reads f16, bf16 and every block type in place; f32 weights
@@ -41,58 +40,13 @@ zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b) {
     return b ? zf_add(ctx, y, b) : y;
 }
 
-/* cos/sin tables [T, 1, n_rot/2] for positions p0.., computed as ggml's
- * rope does (theta multiplied by base^(-2/n_rot) step by step in f32, then
- * divided by the optional frequency factors and scaled linearly). */
-static zf_status rope_tables(fwd *F, float base, float scale, zf_tensor **cos_out, zf_tensor **sin_out) {
-    const zf_llm_model *m = F->s->m;
-    int64_t h = F->hp->n_rot / 2, T = F->T;
-    zf_tensor *tc = zf_empty(F->c, ZF_F32, 3, (int64_t[]){T, 1, h});
-    zf_tensor *ts = zf_empty(F->c, ZF_F32, 3, (int64_t[]){T, 1, h});
-    if (!tc || !ts) return zf_last_status();
-    float *pc = zf_data(tc), *ps = zf_data(ts);
-    const float *ff = m->rope_freqs ? (const float *)zf_data(m->rope_freqs) : NULL;
-    const float theta_scale = powf(base, -2.0f / (float)F->hp->n_rot);
-    for (int64_t t = 0; t < T; t++) {
-        float theta = (float)(F->p0 + t);
-        for (int64_t i = 0; i < h; i++) {
-            float th = scale * (ff ? theta / ff[i] : theta);
-            pc[t * h + i] = cosf(th);
-            ps[t * h + i] = sinf(th);
-            theta *= theta_scale;
-        }
-    }
-    *cos_out = tc;
-    *sin_out = ts;
-    return ZF_OK;
-}
-
-/* x [T, H, D] with its first n_rot dims rotated. */
-static zf_tensor *rope(fwd *F, zf_tensor *x, bool swa) {
-    zf_ctx *c = F->c;
-    if (!x) return NULL;
-    int64_t T = x->shape[0], H = x->shape[1], D = x->shape[2], R = F->hp->n_rot, h = R / 2;
-    if (R == 0) return x;
-    zf_tensor *cs = F->rope_cos[swa], *sn = F->rope_sin[swa];
-    zf_tensor *xr = R == D ? x : zf_narrow(c, x, 2, 0, R);
-    zf_tensor *out;
-    if (F->s->m->arch->rope == LLM_ROPE_NEOX) {
-        zf_tensor *x1 = zf_narrow(c, xr, 2, 0, h), *x2 = zf_narrow(c, xr, 2, h, h);
-        zf_tensor *o1 = zf_sub(c, zf_mul(c, x1, cs), zf_mul(c, x2, sn));
-        zf_tensor *o2 = zf_add(c, zf_mul(c, x2, cs), zf_mul(c, x1, sn));
-        out = zf_cat(c, 2, (zf_tensor *[]){o1, o2}, 2);
-    } else {
-        /* pairs (2i, 2i+1): view as [T, H, h, 2] */
-        zf_tensor *x4 = zf_reshape(c, xr, 4, (int64_t[]){T, H, h, 2});
-        zf_tensor *c4 = zf_reshape(c, cs, 4, (int64_t[]){T, 1, h, 1});
-        zf_tensor *s4 = zf_reshape(c, sn, 4, (int64_t[]){T, 1, h, 1});
-        zf_tensor *x1 = zf_narrow(c, x4, 3, 0, 1), *x2 = zf_narrow(c, x4, 3, 1, 1);
-        zf_tensor *o1 = zf_sub(c, zf_mul(c, x1, c4), zf_mul(c, x2, s4));
-        zf_tensor *o2 = zf_add(c, zf_mul(c, x2, c4), zf_mul(c, x1, s4));
-        out = zf_reshape(c, zf_cat(c, 2, (zf_tensor *[]){o1, o2}, 3), 3, (int64_t[]){T, H, R});
-    }
-    if (R == D || !out) return out;
-    return zf_cat(c, 2, (zf_tensor *[]){out, zf_narrow(c, x, 2, R, D - R)}, 2);
+/* x [T, H, D] with its first n_rot dims rotated at positions p0.. (window
+ * layers may have their own base and no scaling). */
+static zf_tensor *rope(fwd *F, zf_tensor *x, const llm_layer *ly) {
+    if (!x || F->hp->n_rot == 0) return x;
+    zf_rope_mode mode = F->s->m->arch->rope == LLM_ROPE_NEOX ? ZF_ROPE_NEOX : ZF_ROPE_NORMAL;
+    return zf_rope_ext(F->c, x, F->pos, F->s->m->rope_freqs, mode, (int)F->hp->n_rot, ly->rope_base,
+                       ly->rope_scale);
 }
 
 /* Embedding rows of ids -> [T, E] f32, times embd_scale. */
@@ -152,9 +106,10 @@ static zf_status kv_write(fwd *F, zf_tensor *cache, int64_t cap, zf_tensor *x, i
     return ZF_OK;
 }
 
-/* Keys and values this call attends to, as f32 [S, Hkv, D] / [S, Hkv, Dv],
- * with the position of each row in kpos (allocated in the step ctx). Updates
- * the cache with k, v [T, Hkv, *]. */
+/* Keys and values this call attends to, [S, Hkv, D] / [S, Hkv, Dv] (views
+ * of the cache in its type, or f32 when a batch wraps a ring), with the
+ * position of each row in kpos (allocated in the step ctx). Updates the
+ * cache with k, v [T, Hkv, *]. */
 static zf_status kv_gather(fwd *F, int64_t il, zf_tensor *k, zf_tensor *v, zf_tensor **K, zf_tensor **V,
                            int64_t **kpos_out, int64_t *S_out) {
     zf_ctx *c = F->c;
@@ -170,8 +125,8 @@ static zf_status kv_gather(fwd *F, int64_t il, zf_tensor *k, zf_tensor *v, zf_te
         int64_t *kpos = zf_ctx_alloc(c, (size_t)S * sizeof *kpos);
         if (!kpos) return zf_last_status();
         for (int64_t i = 0; i < S; i++) kpos[i] = L->ring ? llm_kv_ring_pos(i, L->cap, end) : i;
-        *K = zf_cast(c, zf_narrow(c, L->k, 0, 0, S), ZF_F32);
-        *V = zf_cast(c, zf_narrow(c, L->v, 0, 0, S), ZF_F32);
+        *K = zf_narrow(c, L->k, 0, 0, S);
+        *V = zf_narrow(c, L->v, 0, 0, S);
         *kpos_out = kpos;
         *S_out = S;
     } else {
@@ -220,13 +175,28 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
         q = rms_norm(c, q, ly->q_norm, hp->norm_eps);
         k = rms_norm(c, k, ly->k_norm, hp->norm_eps);
     }
-    q = rope(F, q, ly->swa);
-    k = rope(F, k, ly->swa);
+    q = rope(F, q, ly);
+    k = rope(F, k, ly);
     if (!q || !k || !v) return NULL;
     zf_tensor *K = NULL, *V = NULL;
     int64_t *kpos = NULL, S = 0;
     if (kv_gather(F, il, k, v, &K, &V, &kpos, &S) != ZF_OK) return NULL;
-    zf_tensor *mask = make_mask(F, kpos, S, ly->swa ? hp->sliding_window : 0);
+    int64_t window = ly->swa ? hp->sliding_window : 0;
+    bool identity = true; /* row i holds position i: causality and the window need no mask */
+    for (int64_t i = 0; i < S && identity; i++) identity = kpos[i] == i;
+    zf_tensor *o;
+    if (D == Dv) {
+        /* the op's causal/window rules use row index = position: only for identity rows */
+        zf_attn_params ap = {.scale = hp->attn_scale, .window = identity ? window : 0, .q_pos0 = F->p0,
+                             .causal = identity};
+        o = zf_attention(c, q, K, V, identity ? NULL : make_mask(F, kpos, S, window), &ap); /* [T, H, D] */
+        o = zf_reshape(c, o, 2, (int64_t[]){T, H * D});
+        return llm_linear(c, o, ly->wo, NULL);
+    }
+    /* Composite path (head_dim_v != head_dim). */
+    K = zf_cast(c, K, ZF_F32);
+    V = zf_cast(c, V, ZF_F32);
+    zf_tensor *mask = make_mask(F, kpos, S, window);
     /* q: [T, H, D] -> [H, T, D] -> [Hkv, G*T, D] (head h uses kv head h / G) */
     zf_tensor *qg = zf_reshape(c, zf_permute(c, zf_mul_scalar(c, q, hp->attn_scale), (int[]){1, 0, 2}), 3,
                                (int64_t[]){Hkv, G * T, D});
@@ -235,7 +205,7 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     zf_tensor *sc = zf_matmul(c, qg, kT);                    /* [Hkv, G*T, S] */
     sc = zf_add(c, zf_reshape(c, sc, 4, (int64_t[]){Hkv, G, T, S}), mask);
     zf_tensor *pr = zf_reshape(c, zf_softmax(c, sc, -1), 3, (int64_t[]){Hkv, G * T, S});
-    zf_tensor *o = zf_matmul(c, pr, vh);                     /* [Hkv, G*T, Dv] */
+    o = zf_matmul(c, pr, vh);                                /* [Hkv, G*T, Dv] */
     o = zf_permute(c, zf_reshape(c, o, 3, (int64_t[]){H, T, Dv}), (int[]){1, 0, 2});
     o = zf_reshape(c, o, 2, (int64_t[]){T, H * Dv});
     return llm_linear(c, o, ly->wo, NULL);
@@ -268,11 +238,8 @@ zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool 
         if (tokens[i] < 0 || tokens[i] >= m->hp.n_vocab)
             return zf_set_error(ZF_ERR_INDEX, "token id %d is out of range [0, %lld)", tokens[i],
                                 (long long)m->hp.n_vocab);
-    zf_status st = rope_tables(&F, m->hp.rope_base, m->hp.rope_scale, &F.rope_cos[0], &F.rope_sin[0]);
-    if (st == ZF_OK && m->has_swa)
-        st = rope_tables(&F, m->hp.rope_base_swa, m->arch->rope_base_swa > 0 ? 1.0f : m->hp.rope_scale,
-                         &F.rope_cos[1], &F.rope_sin[1]);
-    if (st != ZF_OK) return st;
+    F.pos = zf_arange(c, ZF_I32, (double)F.p0, (double)(F.p0 + n), 1.0);
+    if (!F.pos) return zf_last_status();
     zf_tensor *x = embed(&F, tokens);
     for (int64_t il = 0; il < m->hp.n_layer && x; il++) {
         const llm_layer *ly = &m->layers[il];

@@ -17,7 +17,7 @@ typedef struct llm_opts {
     const char *prompt;
     const char *system;
     int64_t n_predict, n_ctx, threads;
-    bool raw, verbose;
+    bool raw, verbose, ignore_eos;
     zf_dtype kv_type;
     zf_sampler_params sp;
     const char *stop[MAX_STOP];
@@ -53,7 +53,8 @@ static void usage(FILE *f, bool chat) {
                "  -c, --ctx-size N        context length in tokens (default min(model's, 4096))\n"
                "  --kv-type f16|f32       KV cache element type (default f16)\n"
                "  -t, --threads N         CPU threads (default ZF_NUM_THREADS or all CPUs)\n"
-               "  -v, --verbose           model details on stderr\n"
+               "  --ignore-eos            keep generating past end-of-turn tokens (benchmarks)\n"
+               "  -v, --verbose           model details and memory use on stderr\n"
                "\nenvironment: ZF_MODEL_DIR (model cache), PYTHON (pip for installs)\n");
 }
 
@@ -119,6 +120,9 @@ static int parse_opts(int argc, char **argv, bool chat, llm_opts *o) {
         } else if (strcmp(a, "--raw") == 0) {
             takes = false;
             o->raw = true;
+        } else if (strcmp(a, "--ignore-eos") == 0) {
+            takes = false;
+            o->ignore_eos = true;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             takes = false;
             o->verbose = true;
@@ -146,6 +150,18 @@ static int parse_opts(int argc, char **argv, bool chat, llm_opts *o) {
         return 2;
     }
     return 0;
+}
+
+/* Resident set size of this process in MiB (Linux /proc), -1 when unknown. */
+static double rss_mib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    double kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0) kb = strtod(line + 6, NULL);
+    fclose(f);
+    return kb < 0 ? -1 : kb / 1024.0;
 }
 
 /* Loads the model and opens a session; prints a one-line summary. */
@@ -177,6 +193,8 @@ static bool open_model(const llm_opts *o, zf_llm_model **m, zf_llm_session **s) 
                 zf_chat_template_name(zf_chat_template_detect(*m)), zf_llm_file_bytes(*m) / 1048576.0,
                 zf_llm_session_kv_bytes(*s) / 1048576.0, zf_dtype_name(o->kv_type),
                 (long long)zf_llm_session_n_ctx(*s), zf_llm_extra_weight_bytes(*m) / 1048576.0);
+        fprintf(stderr, "zerfoo: resident memory after load %.1f MiB (mapped weights count once touched)\n",
+                rss_mib());
     }
     return true;
 }
@@ -201,6 +219,7 @@ static zf_llm_gen_params gen_params(const llm_opts *o) {
     gp.stop = o->stop;
     gp.n_stop = o->n_stop;
     gp.on_text = print_piece;
+    gp.ignore_eog = o->ignore_eos;
     return gp;
 }
 
@@ -259,6 +278,7 @@ int zf_cmd_run(int argc, char **argv) {
     if (status == ZF_OK) {
         printf("\n");
         print_speed(&st);
+        if (o.verbose) fprintf(stderr, "zerfoo: resident memory after generation %.1f MiB\n", rss_mib());
     } else {
         fprintf(stderr, "zerfoo run: %s\n", zf_last_error());
     }
