@@ -33,7 +33,7 @@ int64_t zf_llm_tokenize(const zf_llm_model *m, const char *text, size_t len, boo
         return -1;
     }
     int64_t n = v.n;
-    if (n > 0) memcpy(out, v.ids, (size_t)(n < cap ? n : cap) * sizeof *out);
+    if (n > 0 && cap > 0) memcpy(out, v.ids, (size_t)(n < cap ? n : cap) * sizeof *out);
     zf_tokens_free(&v);
     return n;
 }
