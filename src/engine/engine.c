@@ -59,6 +59,8 @@ void zf_cpu_fill_kernels(zf_kernel_fn *k) {
     zf_cpu_register_reduce(k);
     zf_cpu_register_matmul(k);
     zf_cpu_register_index(k);
+    zf_cpu_register_qmatmul(k);
+    zf_cpu_register_llm(k);
 }
 
 static cpu_engine *cpu_engine_make(const char *name, zf_threadpool *pool, bool owns_pool) {
