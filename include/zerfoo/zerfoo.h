@@ -3,11 +3,17 @@
 #define ZERFOO_H
 
 #include "zerfoo/autograd.h"
+#include "zerfoo/checkpoint.h"
 #include "zerfoo/dtype.h"
 #include "zerfoo/engine.h"
 #include "zerfoo/error.h"
+#include "zerfoo/loss.h"
+#include "zerfoo/named_tensors.h"
+#include "zerfoo/nn.h"
 #include "zerfoo/op_table.h"
 #include "zerfoo/ops.h"
+#include "zerfoo/optim.h"
+#include "zerfoo/safetensors.h"
 #include "zerfoo/tensor.h"
 #include "zerfoo/threadpool.h"
 
