@@ -7,6 +7,8 @@
 
 static const zf_command k_commands[] = {
     {"demo", "train a small MLP on sin(x) with autograd (the current main job)", zf_cmd_demo},
+    {"train", "train mlp or lenet5 on Fashion-MNIST: checkpoints, resume, JSONL log", zf_cmd_train},
+    {"eval", "evaluate a training checkpoint on Fashion-MNIST", zf_cmd_eval},
     {"ops", "list the op table: kernels per engine and backward rules", zf_cmd_ops},
     {"version", "print the version", zf_cmd_version},
 };
