@@ -94,11 +94,12 @@ zf_tensor *zf_matmul(zf_ctx *ctx, zf_tensor *a, zf_tensor *b);
 zf_tensor *zf_cat(zf_ctx *ctx, int n, zf_tensor *const *ts, int dim);
 zf_tensor *zf_stack(zf_ctx *ctx, int n, zf_tensor *const *ts, int dim);
 /* Views of consecutive pieces of `split_size` along dim (the last may be
- * shorter); writes up to max_out tensors to out, returns how many (-1 on error). */
+ * shorter); writes them to out and returns how many (-1 on error, also when
+ * max_out is too small). out NULL with max_out 0: only returns the count. */
 int zf_split(zf_ctx *ctx, zf_tensor *a, int64_t split_size, int dim, zf_tensor **out, int max_out);
 /* n_chunks pieces of ceil(size/n_chunks) (as torch.chunk). */
 int zf_chunk(zf_ctx *ctx, zf_tensor *a, int n_chunks, int dim, zf_tensor **out, int max_out);
-/* out[i][j] = a[index[i][j]][j] (dim 0), index i64, same ndim as a. */
+/* out[i][j] = a[index[i][j]][j] (dim 0), index i64 or i32, same ndim as a. */
 zf_tensor *zf_gather(zf_ctx *ctx, zf_tensor *a, int dim, zf_tensor *index);
 /* A copy of self with src added at index positions along dim. */
 zf_tensor *zf_scatter_add(zf_ctx *ctx, zf_tensor *self, int dim, zf_tensor *index, zf_tensor *src);

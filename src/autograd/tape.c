@@ -197,10 +197,14 @@ zf_status zf_backward(zf_ctx *tmp, zf_tensor *root, zf_tensor *grad_root) {
         zf_node *n = order[k];
         zf_tensor *gout = n->grad_acc;
         if (!gout) continue; /* no gradient reached this node */
-        zf_tensor *gin[64] = {0};
-        if (n->n_in > 64) {
-            st = zf_set_error(ZF_ERR_UNSUPPORTED, "backward: op %s has more than 64 inputs", zf_op_name(n->op));
-            goto done;
+        zf_tensor *gin_small[8] = {0};
+        zf_tensor **gin = gin_small;
+        if (n->n_in > 8) { /* cat of many tensors */
+            gin = zf_ctx_alloc_zeroed(tmp, sizeof(zf_tensor *) * (size_t)n->n_in);
+            if (!gin) {
+                st = zf_last_status();
+                goto done;
+            }
         }
         st = R[n->op](tmp, n, gout, gin);
         if (st) goto done;
