@@ -14,6 +14,7 @@ extern "C" {
  * unless stated. */
 typedef struct zf_named_tensors {
     int n;
+    int cap; /* room in the arrays (zf_named_push fails past it) */
     const char **names;
     zf_tensor **tensors;
 } zf_named_tensors;

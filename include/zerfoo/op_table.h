@@ -88,8 +88,8 @@
     X(TRIU, "triu", 1, K)                                                   \
     /* neural-network layers (src/ops/conv.c, src/ops/pool.c, src/nn/loss.c). \
      * conv: i[0..1]=stride, i[2..3]=padding, i[4..5]=dilation, i[6]=groups; \
-     * the last input is an f32/f64 workspace the frontend sizes. */        \
-    X(CONV2D, "conv2d", 4, K)        /* x, w, bias|NULL, ws -> y */         \
+     * ws is an f32/f64 workspace the frontend sizes (see kernels_conv.c). */\
+    X(CONV2D, "conv2d", 4, K)        /* x, w, ws[, bias] -> y */            \
     X(CONV2D_GRAD_INPUT, "conv2d_grad_input", 3, K) /* gy, w, ws -> gx */   \
     X(CONV2D_GRAD_WEIGHT, "conv2d_grad_weight", 3, K) /* x, gy, ws -> gw */ \
     /* pool: i[0..1]=kernel, i[2..3]=stride, i[4..5]=padding; max:      */  \
@@ -103,7 +103,7 @@
     X(CROSS_ENTROPY, "cross_entropy", 2, K)                                 \
     X(CROSS_ENTROPY_GRAD, "cross_entropy_grad", 3, K) /* gl, logits, t */   \
     /* optimizer updates, in place on input 0 (out == in[0]) */             \
-    /* sgd: param, grad, buf; f[0]=lr f[1]=momentum f[2]=dampening      */  \
+    /* sgd: param, grad[, buf]; f[0]=lr f[1]=momentum f[2]=dampening   */  \
     /* f[3]=weight decay, i[0]=nesterov, i[1]=1: first step (buf = g)   */  \
     X(SGD_UPDATE, "sgd_update", 3, K)                                       \
     /* adam: param, grad, m, v; f[0]=lr f[1]=beta1 f[2]=beta2 f[3]=eps  */  \

@@ -136,7 +136,8 @@ zf_tensor *zf_flatten(zf_ctx *ctx, zf_tensor *t, int start_dim, int end_dim);
 zf_tensor *zf_contiguous(zf_ctx *ctx, zf_tensor *t);
 /* Always a fresh contiguous copy (clone). */
 zf_tensor *zf_clone(zf_ctx *ctx, zf_tensor *t);
-/* Converts to `dtype` (any scalar -> any scalar, quant -> float). */
+/* Converts to `dtype`: any scalar <-> any scalar; a block-quantized dtype
+ * <-> a scalar one dequantizes / quantizes row by row (reference quantizer). */
 zf_tensor *zf_cast(zf_ctx *ctx, zf_tensor *t, zf_dtype dtype);
 /* Copies src into dst elementwise (broadcasting src, converting dtype).
  * dst may be a strided view. Not recorded by autograd. */

@@ -338,8 +338,8 @@ zf_tensor *zf_clone(zf_ctx *ctx, zf_tensor *t) {
 
 zf_tensor *zf_cast(zf_ctx *ctx, zf_tensor *t, zf_dtype dtype) {
     if (!check_in(ctx, t)) return NULL;
-    if (!zf_dtype_valid(dtype) || zf_dtype_is_quant(dtype)) {
-        zf_set_error(ZF_ERR_DTYPE, "cast: cannot cast to %s", zf_dtype_name(dtype));
+    if (!zf_dtype_valid(dtype)) {
+        zf_set_error(ZF_ERR_DTYPE, "cast: invalid dtype %d", (int)dtype);
         return NULL;
     }
     return copy_as(ctx, t, dtype);
@@ -347,8 +347,6 @@ zf_tensor *zf_cast(zf_ctx *ctx, zf_tensor *t, zf_dtype dtype) {
 
 zf_status zf_copy_(zf_tensor *dst, const zf_tensor *src) {
     if (!dst || !src) return zf_set_error(ZF_ERR_INVALID_ARG, "copy_: NULL tensor");
-    if (zf_dtype_is_quant(dst->dtype))
-        return zf_set_error(ZF_ERR_DTYPE, "copy_: cannot write into quantized dtype %s", zf_dtype_name(dst->dtype));
     int n;
     int64_t sh[ZF_MAX_DIMS];
     if (!zf_broadcast_shapes(dst->ndim, dst->shape, src->ndim, src->shape, &n, sh, "copy_")) return ZF_ERR_SHAPE;

@@ -15,10 +15,10 @@ OUT=${2:-$ROOT/build-fuzz}
 CC=${CLANG:-clang}
 mkdir -p "$OUT/corpus" "$OUT/artifacts"
 
-# the reader's dependencies only: errors, dtype traits (+ conversions once
-# they exist) and src/formats
+# the reader's dependencies only: errors, dtype traits and conversions,
+# and src/formats
 SRCS=("$ROOT"/src/core/error.c "$ROOT"/src/core/dtype.c "$ROOT"/src/formats/*.c)
-[ -f "$ROOT/src/core/dtype_convert.c" ] && SRCS+=("$ROOT/src/core/dtype_convert.c")
+for f in "$ROOT"/src/core/dtype_convert*.c; do SRCS+=("$f"); done
 "$CC" -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$ROOT/include" -I"$ROOT/src" \

@@ -133,6 +133,30 @@ static void test_autograd(zf_ctx *ctx, zf_ctx *tmp) {
     for (int i = 0; i < 3; i++) CHECK_NEAR(g[i], 2 * (2 * (i + 1) + exp(i + 1.0)), 1e-12);
 }
 
+static void test_quant_cast(zf_ctx *ctx) {
+    /* [4, 512] f32 -> q4_k / q8_0 -> f32 round trip, and a transposed source */
+    zf_tensor *x = zf_randn(ctx, ZF_F32, 2, (int64_t[]){4, 512}, 3, 0);
+    zf_dtype types[2] = {ZF_Q4_K, ZF_Q8_0};
+    double tol[2] = {0.12, 0.01};
+    for (int k = 0; k < 2; k++) {
+        zf_tensor *q = zf_cast(ctx, x, types[k]);
+        CHECK(q && q->dtype == types[k] && zf_nbytes(q) == 4 * 512 / 256 * zf_dtype_size(types[k]) * 256 / zf_dtype_block(types[k]));
+        zf_tensor *back = q ? zf_cast(ctx, q, ZF_F32) : NULL;
+        CHECK(back != NULL);
+        if (!back) continue;
+        const float *a = zf_data(x), *b = zf_data(back);
+        double num = 0, den = 0;
+        for (int i = 0; i < 4 * 512; i++) num += (a[i] - b[i]) * (a[i] - b[i]), den += a[i] * a[i];
+        CHECK(sqrt(num / den) < tol[k]);
+        /* a row slice of a quantized tensor dequantizes to the same row */
+        zf_tensor *row = zf_cast(ctx, zf_narrow(ctx, q, 0, 2, 1), ZF_F64);
+        CHECK(row && fabs(zf_item(zf_narrow(ctx, zf_reshape(ctx, row, 1, (int64_t[]){512}), 0, 7, 1)) - b[2 * 512 + 7]) < 1e-6);
+    }
+    CHECK(zf_cast(ctx, zf_randn(ctx, ZF_F32, 1, (int64_t[]){100}, 1, 0), ZF_Q4_0) == NULL && zf_last_status() == ZF_ERR_SHAPE);
+    zf_tensor *q = zf_cast(ctx, x, ZF_Q8_0);
+    CHECK(zf_add(ctx, q, q) == NULL && zf_last_status() == ZF_ERR_DTYPE);
+}
+
 static void test_arena(void) {
     zf_ctx *ctx = zf_ctx_new(NULL);
     for (int step = 0; step < 3; step++) {
@@ -155,6 +179,7 @@ int main(void) {
     test_views(ctx);
     test_elementwise(ctx);
     test_autograd(ctx, tmp);
+    test_quant_cast(ctx);
     test_arena();
     zf_ctx_free(tmp);
     zf_ctx_free(ctx);

@@ -4,6 +4,7 @@
 
 #include "core/philox.h"
 #include "engine/cpu/cpu.h"
+#include "zerfoo/quant.h"
 
 #define TILE 256
 
@@ -99,12 +100,83 @@ static void copy_row(void *arg, char **p, const int64_t *s, int64_t n) {
     }
 }
 
+/* ---- COPY to/from block-quantized dtypes, one row (last dim) at a time ----
+ * Quantized tensors keep whole blocks contiguous along the last dim; rows
+ * are dequantized (or quantized) in 256-element pieces (a multiple of every
+ * block size) through an f32 tile. */
+typedef struct {
+    const zf_tensor *src;
+    zf_tensor *dst;
+    int64_t K; /* row length */
+    zf_status status;
+} qcopy_job;
+
+/* Byte pointer of element (row r, column 0) of a tensor with rows of K. */
+static char *row_ptr(const zf_tensor *t, int64_t r, int64_t K) {
+    int64_t off = 0;
+    for (int i = t->ndim - 2; i >= 0; i--) {
+        off += (r % t->shape[i]) * t->stride[i];
+        r /= t->shape[i];
+    }
+    (void)K;
+    int64_t blk = zf_dtype_block(t->dtype);
+    return zf_ptr(t) + off / blk * (int64_t)zf_dtype_size(t->dtype);
+}
+
+static void qcopy_rows(void *arg, int64_t begin, int64_t end) {
+    qcopy_job *j = arg;
+    const zf_tensor *s = j->src;
+    zf_tensor *d = j->dst;
+    float buf[TILE];
+    bool deq = zf_dtype_is_quant(s->dtype);
+    zf_dtype q = deq ? s->dtype : d->dtype;
+    int64_t blk = zf_dtype_block(q), bsz = (int64_t)zf_dtype_size(q);
+    for (int64_t r = begin; r < end; r++) {
+        char *ps = row_ptr(s, r, j->K), *pd = row_ptr(d, r, j->K);
+        for (int64_t k = 0; k < j->K; k += TILE) {
+            int64_t m = j->K - k < TILE ? j->K - k : TILE;
+            if (deq) {
+                if (zf_dequantize(q, ps + k / blk * bsz, buf, m) != ZF_OK) j->status = ZF_ERR_UNSUPPORTED;
+                zf_store_f32(d->dtype, pd + k * d->stride[d->ndim - 1] * (int64_t)zf_dtype_size(d->dtype),
+                             d->stride[d->ndim - 1] * (int64_t)zf_dtype_size(d->dtype), buf, m);
+            } else {
+                zf_load_f32(s->dtype, ps + k * s->stride[s->ndim - 1] * (int64_t)zf_dtype_size(s->dtype),
+                            s->stride[s->ndim - 1] * (int64_t)zf_dtype_size(s->dtype), buf, m);
+                if (zf_quantize(q, buf, pd + k / blk * bsz, m) != ZF_OK) j->status = ZF_ERR_UNSUPPORTED;
+            }
+        }
+    }
+}
+
+static zf_status k_copy_quant(zf_engine *e, const zf_op_call *c) {
+    const zf_tensor *src = c->in[0];
+    zf_tensor *dst = c->out;
+    if (zf_dtype_is_quant(src->dtype) && zf_dtype_is_quant(dst->dtype) && src->dtype != dst->dtype)
+        return zf_set_error(ZF_ERR_UNSUPPORTED, "copy: %s -> %s needs a float step", zf_dtype_name(src->dtype),
+                            zf_dtype_name(dst->dtype));
+    if (src->ndim != dst->ndim || !zf_same_shape(src, dst) || dst->ndim == 0)
+        return zf_set_error(ZF_ERR_SHAPE, "copy: quantized copies need equal shapes (no broadcasting)");
+    zf_dtype q = zf_dtype_is_quant(src->dtype) ? src->dtype : dst->dtype;
+    if (!zf_quant_supported(q)) return zf_set_error(ZF_ERR_UNSUPPORTED, "copy: %s is not supported", zf_dtype_name(q));
+    if (zf_dtype_is_quant(src->dtype) && zf_dtype_is_quant(dst->dtype)) {
+        memcpy(zf_ptr(dst), zf_ptr(src), zf_nbytes(src));
+        return ZF_OK;
+    }
+    const zf_tensor *qt = zf_dtype_is_quant(src->dtype) ? src : dst;
+    if (qt->stride[qt->ndim - 1] != 1)
+        return zf_set_error(ZF_ERR_SHAPE, "copy: a %s tensor must be contiguous along its last dim",
+                            zf_dtype_name(q));
+    qcopy_job j = {src, dst, dst->shape[dst->ndim - 1], ZF_OK};
+    int64_t rows = zf_numel(dst) / (j.K ? j.K : 1);
+    zf_parallel_for(e->pool, rows, (1 << 14) / (j.K ? j.K : 1) + 1, qcopy_rows, &j);
+    if (j.status) return zf_set_error(j.status, "copy: cannot convert %s", zf_dtype_name(q));
+    return ZF_OK;
+}
+
 static zf_status k_copy(zf_engine *e, const zf_op_call *c) {
     const zf_tensor *src = c->in[0];
     zf_tensor *dst = c->out;
-    if (zf_dtype_is_quant(src->dtype) || zf_dtype_is_quant(dst->dtype))
-        return zf_set_error(ZF_ERR_UNSUPPORTED, "copy: quantized dtype %s needs dequantization",
-                            zf_dtype_name(zf_dtype_is_quant(src->dtype) ? src->dtype : dst->dtype));
+    if (zf_dtype_is_quant(src->dtype) || zf_dtype_is_quant(dst->dtype)) return k_copy_quant(e, c);
     const zf_tensor *ops[2] = {dst, src};
     zf_iter it;
     zf_iter_init(&it, dst->ndim, dst->shape, 2, ops);
