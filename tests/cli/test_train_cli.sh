@@ -67,6 +67,9 @@ expect 2 "unknown optimizer 'rmsprop'" "$ZF" train --model mlp --optimizer rmspr
 expect 2 "unknown dataset 'cifar10'" "$ZF" train --model mlp --dataset cifar10
 expect 2 "--threads needs an integer" "$ZF" train --model mlp --threads 0
 expect 2 "bad value 'sometimes' for --progress" "$ZF" train --model mlp --progress sometimes
+expect 2 "bad value 'linear' for --schedule" "$ZF" train --model mlp --schedule linear
+expect 2 "bad value 'zscore' for --norm" "$ZF" train --model mlp --norm zscore
+expect 2 "bad value '1' for --label-smoothing" "$ZF" train --model mlp --label-smoothing 1
 expect 2 "unknown option '--frobnicate'" "$ZF" train --model mlp --frobnicate 1
 expect 2 "--lr needs a value"        "$ZF" train --model mlp --lr
 expect 2 "unexpected argument 'mlp'" "$ZF" train mlp
@@ -103,6 +106,7 @@ else
   fail=$((fail + 1)); echo "FAIL: quick mlp run (exit $rc):"; echo "$run_out" | tail -3; tail -3 "$tmp/err"
 fi
 expect 0 '"accuracy":' "$ZF" eval --model mlp --checkpoint "$tmp/mlp.st" --data-dir "$D"
+expect 0 '"epochs":1' "$ZF" train --model mlp --data-dir "$D" --epochs 1 --schedule cosine --norm unit --label-smoothing 0.1 --optimizer sgd --momentum 0.9 --progress none
 expect 0 '"epochs":3' "$ZF" train --model mlp --data-dir "$D" --epochs 3 --batch-size 32 --resume "$tmp/mlp.st" --progress none
 expect 0 '"epochs":3,"steps":24' "$ZF" train --model mlp --data-dir "$D" --epochs 3 --batch-size 32 --resume "$tmp/mlp.st" --progress none
 
@@ -125,6 +129,22 @@ expect 1 "zerfoo train: .*cannot" "$ZF" train --model mlp --data-dir "$D" --epoc
 
 # --- lenet5 runs too (and prints its parameter count)
 expect 0 "44,426 parameters" "$ZF" train --model lenet5 --data-dir "$D" --epochs 1 --batch-size 64 --limit-train 128 --progress none
+
+# --- the same seed gives the same weights and optimizer state, bit for bit, with 1 or 2 threads
+for t in 1 2; do
+  "$ZF" train --model lenet5 --data-dir "$D" --epochs 2 --batch-size 32 --seed 9 --threads $t \
+        --out "$tmp/l$t.st" --progress none > "$tmp/l$t.out" 2>&1
+done
+if PYTHONPATH="$(dirname "$0")/../parity" python3 -c "
+import sys, numpy as np, st_io
+a, _ = st_io.load(sys.argv[1]); b, _ = st_io.load(sys.argv[2])
+assert list(a) == list(b) and len(a) > 10, (list(a), list(b))
+for k in a: assert a[k].tobytes() == b[k].tobytes(), k
+" "$tmp/l1.st" "$tmp/l2.st"; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL: lenet5 checkpoints differ between 1 and 2 threads"; tail -2 "$tmp/l1.out" "$tmp/l2.out"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

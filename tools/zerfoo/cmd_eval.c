@@ -16,6 +16,7 @@ static void eval_usage(FILE *f) {
             "  --dataset NAME     fashion-mnist (default)\n"
             "  --data-dir DIR     where the IDX files are (see zerfoo train --help)\n"
             "  --split NAME       test (default) or train\n"
+            "  --norm NAME        mean-std (default) or unit: as the model was trained\n"
             "  --batch-size B     evaluation batch size (default 1000)\n"
             "  --limit N          the first N samples only\n"
             "  --threads N        CPU threads\n");
@@ -25,6 +26,8 @@ int zf_cmd_eval(int argc, char **argv) {
     const char *model_name = NULL, *ckpt = NULL, *dataset = "fashion-mnist", *dir = NULL;
     zf_data_split split = ZF_SPLIT_TEST;
     int64_t batch = 1000, limit = 0;
+    zf_image_norm norm;
+    zf_cli_parse_norm("mean-std", &norm);
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
@@ -41,6 +44,7 @@ int zf_cmd_eval(int argc, char **argv) {
         if (strcmp(f, "--model") == 0) model_name = v;
         else if (strcmp(f, "--checkpoint") == 0) ckpt = v;
         else if (strcmp(f, "--dataset") == 0) dataset = v;
+        else if (strcmp(f, "--norm") == 0) ok = zf_cli_parse_norm(v, &norm);
         else if (strcmp(f, "--data-dir") == 0) dir = v;
         else if (strcmp(f, "--split") == 0) {
             ok = strcmp(v, "test") == 0 || strcmp(v, "train") == 0;
@@ -77,7 +81,7 @@ int zf_cmd_eval(int argc, char **argv) {
     zf_named_tensors *state = zf_module_state_dict(model, ctx);
     if (!state || zf_checkpoint_load(ckpt, state, NULL, &meta) != ZF_OK) goto fail;
     zf_dataset ds;
-    if (zf_cli_load_dataset(ctx, dataset, dir, split, limit, &ds) != ZF_OK) goto fail;
+    if (zf_cli_load_dataset(ctx, dataset, dir, split, &norm, limit, &ds) != ZF_OK) goto fail;
     double loss, acc;
     if (zf_evaluate(model, &ds, batch, NULL, &loss, &acc) != ZF_OK) goto fail;
     printf("{\"model\":\"%s\",\"checkpoint\":", model_name);

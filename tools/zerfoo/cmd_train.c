@@ -28,6 +28,10 @@ static void train_usage(FILE *f) {
             "  --lr X                learning rate (default 0.001; 0.01 for sgd)\n"
             "  --momentum M          sgd momentum (default 0)\n"
             "  --weight-decay W      (default 0; 0.01 for adamw)\n"
+            "  --schedule NAME       learning-rate schedule: constant (default) or cosine (from --lr\n"
+            "                        down to 0 over all epochs' steps)\n"
+            "  --label-smoothing X   cross-entropy label smoothing in [0, 1) (default 0)\n"
+            "  --norm NAME           mean-std (default: (pixel/255 - 0.2860)/0.3530) or unit (pixel/255)\n"
             "  --seed S              initialization, data order and dropout (default 0; on resume the\n"
             "                        checkpoint's seed unless given)\n"
             "  --out FILE            checkpoint (safetensors) written after every epoch\n"
@@ -41,7 +45,9 @@ static void train_usage(FILE *f) {
 }
 
 typedef struct {
-    const char *model, *dataset, *data_dir, *optimizer, *out, *resume, *log;
+    const char *model, *dataset, *data_dir, *optimizer, *out, *resume, *log, *schedule;
+    zf_image_norm norm;
+    double label_smoothing;
     int64_t epochs, batch_size, limit_train, limit_test;
     double lr, momentum, weight_decay;
     bool lr_set, wd_set, seed_set;
@@ -51,7 +57,9 @@ typedef struct {
 
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse_train_args(int argc, char **argv, train_args *a) {
-    *a = (train_args){.dataset = "fashion-mnist", .optimizer = "adam", .epochs = 10, .batch_size = 64};
+    *a = (train_args){.dataset = "fashion-mnist", .optimizer = "adam", .schedule = "constant", .epochs = 10,
+                      .batch_size = 64};
+    zf_cli_parse_norm("mean-std", &a->norm);
     for (int i = 1; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
@@ -76,6 +84,13 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
         else if (strcmp(f, "--out") == 0) a->out = v;
         else if (strcmp(f, "--resume") == 0) a->resume = v;
         else if (strcmp(f, "--log") == 0) a->log = v;
+        else if (strcmp(f, "--schedule") == 0) {
+            ok = strcmp(v, "constant") == 0 || strcmp(v, "cosine") == 0;
+            a->schedule = v;
+        }
+        else if (strcmp(f, "--norm") == 0) ok = zf_cli_parse_norm(v, &a->norm);
+        else if (strcmp(f, "--label-smoothing") == 0)
+            ok = zf_parse_f64(v, &a->label_smoothing) && a->label_smoothing >= 0 && a->label_smoothing < 1;
         else if (strcmp(f, "--epochs") == 0) ok = zf_parse_i64(v, &a->epochs) && a->epochs >= 0 && a->epochs <= 100000;
         else if (strcmp(f, "--batch-size") == 0)
             ok = zf_parse_i64(v, &a->batch_size) && a->batch_size >= 1 && a->batch_size <= 1000000;
@@ -172,8 +187,8 @@ int zf_cmd_train(int argc, char **argv) {
     zf_optimizer *opt = NULL;
     zf_dataset train, test;
     if (!data || !params) goto fail;
-    if (zf_cli_load_dataset(data, a.dataset, a.data_dir, ZF_SPLIT_TRAIN, a.limit_train, &train) != ZF_OK ||
-        zf_cli_load_dataset(data, a.dataset, a.data_dir, ZF_SPLIT_TEST, a.limit_test, &test) != ZF_OK)
+    if (zf_cli_load_dataset(data, a.dataset, a.data_dir, ZF_SPLIT_TRAIN, &a.norm, a.limit_train, &train) != ZF_OK ||
+        zf_cli_load_dataset(data, a.dataset, a.data_dir, ZF_SPLIT_TEST, &a.norm, a.limit_test, &test) != ZF_OK)
         goto fail;
     zf_nn nn = zf_nn_init(params, ZF_F32, a.seed);
     zf_module *model = zf_model_build(&nn, a.model);
@@ -185,10 +200,10 @@ int zf_cmd_train(int argc, char **argv) {
     if (!plist || !(opt = make_optimizer(&a, plist))) goto fail;
 
     char nbuf[32];
-    printf("zerfoo train: %s (%s parameters) on %s: %lld train / %lld test samples, %s lr %g, batch %lld, "
+    printf("zerfoo train: %s (%s parameters) on %s: %lld train / %lld test samples, %s lr %g (%s), batch %lld, "
            "%lld epochs, seed %" PRIu64 ", %d threads\n",
            a.model, zf_cli_thousands(zf_module_num_parameters(model), nbuf, sizeof nbuf), a.dataset,
-           (long long)train.n, (long long)test.n, a.optimizer, zf_optim_lr(opt), (long long)a.batch_size,
+           (long long)train.n, (long long)test.n, a.optimizer, zf_optim_lr(opt), a.schedule, (long long)a.batch_size,
            (long long)a.epochs, a.seed, zf_cli_threads());
     fflush(stdout);
 
@@ -202,6 +217,13 @@ int zf_cmd_train(int argc, char **argv) {
     cfg.log_path = a.log;
     cfg.progress = stderr;
     cfg.progress_mode = a.progress;
+    cfg.label_smoothing = a.label_smoothing;
+    zf_lr_schedule sched = {.kind = ZF_LR_COSINE, .base_lr = zf_optim_lr(opt), .min_lr = 0};
+    if (strcmp(a.schedule, "cosine") == 0) {
+        int64_t per_epoch = a.batch_size > 0 ? (train.n + a.batch_size - 1) / a.batch_size : 1;
+        sched.total_steps = a.epochs * per_epoch > 0 ? a.epochs * per_epoch : 1;
+        cfg.schedule = &sched;
+    }
     zf_train_result r;
     zf_status st = zf_train(model, opt, &train, &test, &cfg, &r);
     if (st != ZF_OK) goto fail;

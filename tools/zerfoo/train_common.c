@@ -10,17 +10,29 @@
 
 bool zf_cli_dataset_known(const char *name) { return name && strcmp(name, "fashion-mnist") == 0; }
 
-zf_status zf_cli_load_dataset(zf_ctx *ctx, const char *name, const char *dir, zf_data_split split, int64_t limit,
-                              zf_dataset *out) {
+zf_status zf_cli_load_dataset(zf_ctx *ctx, const char *name, const char *dir, zf_data_split split,
+                              const zf_image_norm *norm, int64_t limit, zf_dataset *out) {
     if (!zf_cli_dataset_known(name))
         return zf_set_error(ZF_ERR_INVALID_ARG, "unknown dataset '%s' (known: fashion-mnist)", name ? name : "");
-    zf_status st = zf_fashion_mnist_load(ctx, dir, split, NULL, out);
+    zf_status st = zf_fashion_mnist_load(ctx, dir, split, norm, out);
     if (st != ZF_OK || limit <= 0 || limit >= out->n) return st;
     /* The first `limit` samples: views of the leading rows (still contiguous). */
     zf_tensor *x = zf_narrow(ctx, out->x, 0, 0, limit);
     zf_tensor *y = zf_narrow(ctx, out->y, 0, 0, limit);
     if (!x || !y) return zf_last_status();
     return zf_dataset_from_tensors(out, x, y, out->num_classes);
+}
+
+bool zf_cli_parse_norm(const char *name, zf_image_norm *out) {
+    if (name && strcmp(name, "mean-std") == 0) {
+        *out = (zf_image_norm){ZF_FASHION_MNIST_MEAN, ZF_FASHION_MNIST_STD};
+        return true;
+    }
+    if (name && strcmp(name, "unit") == 0) {
+        *out = (zf_image_norm){0.0f, 1.0f};
+        return true;
+    }
+    return false;
 }
 
 bool zf_cli_set_threads(const char *cmd, const char *arg) {

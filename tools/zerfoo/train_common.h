@@ -12,9 +12,14 @@
 bool zf_cli_dataset_known(const char *name);
 
 /* Loads a split of a named dataset from dir (NULL: the dataset's default
- * directory); limit > 0 keeps only the first `limit` samples. */
-zf_status zf_cli_load_dataset(zf_ctx *ctx, const char *name, const char *dir, zf_data_split split, int64_t limit,
-                              zf_dataset *out);
+ * directory), normalized by norm (NULL: the dataset's default); limit > 0
+ * keeps only the first `limit` samples. */
+zf_status zf_cli_load_dataset(zf_ctx *ctx, const char *name, const char *dir, zf_data_split split,
+                              const zf_image_norm *norm, int64_t limit, zf_dataset *out);
+
+/* --norm NAME: "mean-std" (the dataset's mean and std, the default) or
+ * "unit" (pixel / 255). false for anything else. */
+bool zf_cli_parse_norm(const char *name, zf_image_norm *out);
 
 /* --threads N: sets ZF_NUM_THREADS before the CPU engine starts. false (with
  * a message on stderr) when N is not an integer in [1, 1024]. */
