@@ -25,6 +25,12 @@ extern "C" {
 zf_module *zf_model_mlp(zf_nn *nn);
 zf_module *zf_model_lenet5(zf_nn *nn);
 
+/* Re-initializes every weight (parameters with >= 2 dims) with He/Kaiming
+ * uniform for ReLU, U(-sqrt(6/fan_in), +sqrt(6/fan_in)), and every bias
+ * (1-dim parameters) with zeros, drawing from nn->rng. (The constructors use
+ * PyTorch's defaults, kaiming_uniform(a=sqrt(5)), about 2.4 times smaller.) */
+zf_status zf_model_init_he(zf_module *m, zf_nn *nn);
+
 /* By name: "mlp" or "lenet5" (ZF_ERR_INVALID_ARG for anything else). */
 zf_module *zf_model_build(zf_nn *nn, const char *name);
 /* The names zf_model_build knows, NULL-terminated. */

@@ -76,6 +76,8 @@ typedef struct zf_trainer_config {
     const zf_lr_schedule *schedule; /* NULL: the optimizer's lr throughout */
     double clip_grad_norm;       /* > 0: clip the global gradient norm to this */
     double label_smoothing;      /* cross-entropy label smoothing, 0 = off */
+    bool hflip;                  /* augmentation: mirror each training image [B, C, H, W] left-right
+                                    with probability 1/2, drawn from (seed, step, row) */
     zf_engine *engine;           /* engine of the step context; NULL: the default CPU engine */
     const char *checkpoint_path; /* written atomically after every epoch; NULL: none */
     const char *resume_path;     /* checkpoint to continue from; NULL: from scratch */

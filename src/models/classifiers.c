@@ -35,6 +35,20 @@ zf_module *zf_model_lenet5(zf_nn *nn) {
     return zf_nn_sequential(nn, (int)(sizeof layers / sizeof layers[0]), layers);
 }
 
+zf_status zf_model_init_he(zf_module *m, zf_nn *nn) {
+    if (!m || !nn) return zf_set_error(ZF_ERR_INVALID_ARG, "zf_model_init_he: NULL argument");
+    zf_ctx *tmp = zf_ctx_new(NULL);
+    if (!tmp) return zf_last_status();
+    zf_named_tensors *ps = zf_module_named_parameters(m, tmp);
+    zf_status st = ps ? ZF_OK : zf_last_status();
+    for (int i = 0; ps && i < ps->n && st == ZF_OK; i++) {
+        zf_tensor *t = ps->tensors[i];
+        st = t->ndim >= 2 ? zf_init_kaiming_uniform(t, 0.0, ZF_FAN_IN, ZF_NL_RELU, &nn->rng) : zf_init_zeros(t);
+    }
+    zf_ctx_free(tmp);
+    return st;
+}
+
 static const char *const k_names[] = {"mlp", "lenet5", NULL};
 
 const char *const *zf_model_names(void) { return k_names; }

@@ -72,6 +72,7 @@ typedef struct {
     const char *model_name;
     const char *ckpt, *resume, *log;
     bool sgd;
+    bool hflip;
     int64_t nan_at_step;      /* poison this 0-based step's batch (0: never) */
     zf_progress_mode progress;
     FILE *progress_file;
@@ -84,6 +85,7 @@ typedef struct {
     unsigned char params[65536];
     size_t params_bytes;
     size_t reserved_first, reserved_last; /* step ctx bytes at the 2nd and last step */
+    float first_batch[BATCH * SIDE * SIDE]; /* x of step 0 as the model saw it */
     unsigned char *ckpt_copy;             /* the checkpoint file after epoch 2 */
     size_t ckpt_copy_len;
 } run_spec;
@@ -94,6 +96,7 @@ static zf_status batch_hook(void *user, int64_t step, zf_tensor *x, zf_tensor *y
     size_t reserved = zf_ctx_reserved_bytes(x->ctx);
     if (r->reserved_first == 0 && step >= 1) r->reserved_first = reserved;
     r->reserved_last = reserved;
+    if (step == 0 && zf_numel(x) == BATCH * SIDE * SIDE) memcpy(r->first_batch, zf_data(x), sizeof r->first_batch);
     if (r->nan_at_step > 0 && step == r->nan_at_step) ((float *)zf_data(x))[5] = NAN;
     return ZF_OK;
 }
@@ -162,6 +165,7 @@ static void run(run_spec *r) {
     cfg.log_path = r->log;
     cfg.progress = r->progress_file;
     cfg.progress_mode = r->progress_file ? r->progress : ZF_PROGRESS_NONE;
+    cfg.hflip = r->hflip;
     cfg.on_batch = batch_hook;
     cfg.on_epoch = epoch_hook;
     cfg.user = r;
@@ -222,7 +226,7 @@ static void test_determinism_and_learning(void) {
 
 static void test_resume(bool sgd) {
     remove(path_in("ckpt.safetensors"));
-    run_spec full = {.threads = 1, .epochs = 4, .init_seed = 3, .sgd = sgd};
+    run_spec full = {.threads = 1, .epochs = 4, .init_seed = 3, .sgd = sgd, .hflip = sgd};
     run(&full);
     run_spec first = full;
     first.epochs = 2;
@@ -255,6 +259,31 @@ static void test_resume(bool sgd) {
     CHECK(memcmp(&again.result.last.test_accuracy, &full.metrics[3].test_accuracy, 8) == 0);
     CHECK(same_params(&again, &full));
     free(first.ckpt_copy);
+}
+
+/* With hflip, each image of a batch is the loader's image or its mirror,
+ * and both happen. */
+static void test_hflip(void) {
+    run_spec plain = {.threads = 1, .epochs = 1, .init_seed = 3};
+    run_spec flip = plain;
+    flip.hflip = true;
+    run(&plain);
+    run(&flip);
+    CHECK(plain.status == ZF_OK && flip.status == ZF_OK);
+    int same = 0, mirrored = 0;
+    for (int b = 0; b < BATCH; b++) {
+        const float *p = plain.first_batch + b * SIDE * SIDE, *f = flip.first_batch + b * SIDE * SIDE;
+        bool eq = memcmp(p, f, SIDE * SIDE * sizeof(float)) == 0, mir = true;
+        for (int r = 0; r < SIDE; r++)
+            for (int c = 0; c < SIDE; c++) mir &= f[r * SIDE + c] == p[r * SIDE + SIDE - 1 - c];
+        same += eq;
+        mirrored += mir && !eq;
+    }
+    CHECK(same + mirrored == BATCH && same > BATCH / 5 && mirrored > BATCH / 5);
+    /* the same seed flips the same images */
+    run_spec again = flip;
+    run(&again);
+    CHECK(memcmp(again.first_batch, flip.first_batch, sizeof flip.first_batch) == 0 && same_params(&again, &flip));
 }
 
 static void test_resume_errors(void) {
@@ -443,6 +472,7 @@ int main(void) {
     test_determinism_and_learning();
     test_resume(false);
     test_resume(true);
+    test_hflip();
     test_resume_errors();
     test_nan_stop();
     test_log_and_progress();

@@ -31,6 +31,9 @@ static void train_usage(FILE *f) {
             "  --schedule NAME       learning-rate schedule: constant (default) or cosine (from --lr\n"
             "                        down to 0 over all epochs' steps)\n"
             "  --label-smoothing X   cross-entropy label smoothing in [0, 1) (default 0)\n"
+            "  --init NAME           torch (PyTorch's default init, the default) or he (Kaiming uniform\n"
+            "                        for ReLU, zero biases)\n"
+            "  --hflip               augment: mirror training images left-right with probability 1/2\n"
             "  --norm NAME           mean-std (default: (pixel/255 - 0.2860)/0.3530) or unit (pixel/255)\n"
             "  --seed S              initialization, data order and dropout (default 0; on resume the\n"
             "                        checkpoint's seed unless given)\n"
@@ -48,6 +51,7 @@ typedef struct {
     const char *model, *dataset, *data_dir, *optimizer, *out, *resume, *log, *schedule;
     zf_image_norm norm;
     double label_smoothing;
+    bool he_init, hflip;
     int64_t epochs, batch_size, limit_train, limit_test;
     double lr, momentum, weight_decay;
     bool lr_set, wd_set, seed_set;
@@ -65,6 +69,10 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
         if (strcmp(f, "--help") == 0 || strcmp(f, "-h") == 0) {
             train_usage(stdout);
             return 0;
+        }
+        if (strcmp(f, "--hflip") == 0) {
+            a->hflip = true;
+            continue;
         }
         if (strncmp(f, "--", 2) != 0) {
             fprintf(stderr, "zerfoo train: unexpected argument '%s' (see zerfoo train --help)\n", f);
@@ -89,6 +97,10 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
             a->schedule = v;
         }
         else if (strcmp(f, "--norm") == 0) ok = zf_cli_parse_norm(v, &a->norm);
+        else if (strcmp(f, "--init") == 0) {
+            ok = strcmp(v, "torch") == 0 || strcmp(v, "he") == 0;
+            a->he_init = strcmp(v, "he") == 0;
+        }
         else if (strcmp(f, "--label-smoothing") == 0)
             ok = zf_parse_f64(v, &a->label_smoothing) && a->label_smoothing >= 0 && a->label_smoothing < 1;
         else if (strcmp(f, "--epochs") == 0) ok = zf_parse_i64(v, &a->epochs) && a->epochs >= 0 && a->epochs <= 100000;
@@ -192,7 +204,7 @@ int zf_cmd_train(int argc, char **argv) {
         goto fail;
     zf_nn nn = zf_nn_init(params, ZF_F32, a.seed);
     zf_module *model = zf_model_build(&nn, a.model);
-    if (!model) goto fail;
+    if (!model || (a.he_init && zf_model_init_he(model, &nn) != ZF_OK)) goto fail;
     if (a.resume && !a.seed_set) {
         if (checkpoint_seed(a.resume, model, a.model, data, &a.seed) != ZF_OK) goto fail;
     }
@@ -218,6 +230,7 @@ int zf_cmd_train(int argc, char **argv) {
     cfg.progress = stderr;
     cfg.progress_mode = a.progress;
     cfg.label_smoothing = a.label_smoothing;
+    cfg.hflip = a.hflip;
     zf_lr_schedule sched = {.kind = ZF_LR_COSINE, .base_lr = zf_optim_lr(opt), .min_lr = 0};
     if (strcmp(a.schedule, "cosine") == 0) {
         int64_t per_epoch = a.batch_size > 0 ? (train.n + a.batch_size - 1) / a.batch_size : 1;
