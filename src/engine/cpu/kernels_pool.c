@@ -37,9 +37,32 @@ static inline void max_window(const pool_job *j, int64_t o, int64_t s, int64_t p
 }
 
 /* Index (into the plane) of the window's maximum, or -1 when the window
- * has no element inside the input. */
+ * has no element inside the input. Windows that lie wholly inside the input
+ * take a straight loop with branch-free selects. */
 #define DEFINE_ARGMAX(T)                                                                          \
-    static int64_t argmax_##T(const pool_job *j, const T *x, int64_t oh, int64_t ow, T *val) {    \
+    static inline int64_t argmax_##T(const pool_job *j, const T *x, int64_t oh, int64_t ow, T *val) { \
+        int64_t hs = oh * j->sh - j->ph, wsx = ow * j->sw - j->pw;                                \
+        if (hs >= 0 && wsx >= 0 && hs + (j->kh - 1) * j->dh < j->H && wsx + (j->kw - 1) * j->dw < j->W) { \
+            /* setcc/cmov/max only; a NaN sends the window to the exact loop below */             \
+            int64_t best = hs * j->W + wsx;                                                       \
+            T m = x[best];                                                                        \
+            int nan = 0;                                                                          \
+            for (int64_t i = 0; i < j->kh; i++) {                                                 \
+                int64_t row = (hs + i * j->dh) * j->W + wsx;                                      \
+                for (int64_t k = 0; k < j->kw; k++) {                                             \
+                    int64_t at = row + k * j->dw;                                                 \
+                    T v = x[at];                                                                  \
+                    int64_t take = -(int64_t)(v > m);                                             \
+                    nan |= v != v;                                                                \
+                    best = (at & take) | (best & ~take);                                          \
+                    m = v > m ? v : m;                                                            \
+                }                                                                                 \
+            }                                                                                     \
+            if (!nan) {                                                                           \
+                *val = m;                                                                         \
+                return best;                                                                      \
+            }                                                                                     \
+        }                                                                                         \
         int64_t h0, h1, w0, w1;                                                                   \
         max_window(j, oh, j->sh, j->ph, j->dh, j->kh, j->H, &h0, &h1);                            \
         max_window(j, ow, j->sw, j->pw, j->dw, j->kw, j->W, &w0, &w1);                            \
