@@ -21,6 +21,7 @@
  * after the other and each gemm uses the pool instead. */
 #include <string.h>
 
+#include "engine/cpu/conv_gemm.h"
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/gemm.h"
 
@@ -121,13 +122,21 @@ static void col2im(const conv_geom *g, const char *col, char *dx) {
         col2im_float(g, (const float *)col, (float *)dx);
 }
 
-/* Row-major gemm on f32 or f64 buffers (see gemm.h). */
+/* Row-major product on f32 or f64 buffers. f32 uses the in-place small
+ * kernels of conv_gemm.c (the shapes here are a few rows by a wide matrix);
+ * f64 (gradient checks) uses the blocked gemm. A is [M, K] (or [K, M] when
+ * ta), B is [K, N] (or [N, K] when tb). */
 static void gemm(const conv_geom *g, zf_threadpool *pool, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                  const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc) {
-    if (g->f64)
+    if (g->f64) {
         zf_dgemm(pool, ta, tb, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
-    else
+    } else if (!tb) {
+        zf_conv_sgemm_nn(M, N, K, A, ta ? 1 : lda, ta ? lda : 1, B, ldb, C, ldc, beta != 0);
+    } else if (!ta) {
+        zf_conv_sgemm_nt(M, N, K, A, lda, B, ldb, C, ldc, beta != 0);
+    } else {
         zf_sgemm(pool, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, (float)beta, C, ldc);
+    }
 }
 
 typedef struct {

@@ -139,6 +139,73 @@ static inline double avg_window(const pool_job *j, int64_t oh, int64_t ow, int64
 DEFINE_PLANES(float)
 DEFINE_PLANES(double)
 
+/* The common 2x2, stride 2, unpadded max pooling of f32, one plane: each
+ * output row is a branch-free loop over its windows (vectorizable). The index
+ * of the first maximum in window order (0..3: top-left, top-right,
+ * bottom-left, bottom-right) selects where the gradient goes; a plane holding
+ * a NaN takes the exact loop instead. Rows and columns of the input outside
+ * every window are left to the caller (zeroed for gradients). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define ZF_POOL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ZF_POOL_CLONES
+#endif
+ZF_POOL_CLONES static void max2x2_fwd_row(int64_t OW, const float *restrict r0, const float *restrict r1,
+                                          float *restrict y) {
+    for (int64_t ow = 0; ow < OW; ow++) {
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        float m = b > a ? b : a;
+        m = c > m ? c : m;
+        y[ow] = d > m ? d : m;
+    }
+}
+
+ZF_POOL_CLONES static void max2x2_bwd_row(int64_t OW, const float *restrict r0, const float *restrict r1,
+                                          const float *restrict gy, float *restrict g0, float *restrict g1) {
+    for (int64_t ow = 0; ow < OW; ow++) {
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1], g = gy[ow];
+        int tb = b > a;
+        float m = tb ? b : a;
+        int tc = c > m;
+        m = tc ? c : m;
+        int td = d > m;
+        /* the last strict improvement wins: d, else c, else b, else a */
+        g1[2 * ow + 1] = td ? g : 0.0f;
+        g1[2 * ow] = (tc & !td) ? g : 0.0f;
+        g0[2 * ow + 1] = (tb & !tc & !td) ? g : 0.0f;
+        g0[2 * ow] = (!tb & !tc & !td) ? g : 0.0f;
+    }
+}
+
+/* Any NaN among n floats (bit test, vectorizable). */
+ZF_POOL_CLONES static bool any_nan(const float *restrict x, int64_t n) {
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, 4);
+        bad |= (u & 0x7fffffffu) > 0x7f800000u;
+    }
+    return bad != 0;
+}
+
+static bool is_max2x2(const pool_job *j) {
+    return j->is_max && !j->f64 && j->kh == 2 && j->kw == 2 && j->sh == 2 && j->sw == 2 && j->ph == 0 &&
+           j->pw == 0 && j->dh == 1 && j->dw == 1;
+}
+
+/* One plane through the 2x2 path; false when a NaN needs the exact loop. */
+static bool max2x2_plane(const pool_job *j, const float *x, float *y, const float *gy, float *gx) {
+    if (any_nan(x, j->H * j->W)) return false;
+    for (int64_t oh = 0; oh < j->OH; oh++) {
+        const float *r0 = x + 2 * oh * j->W, *r1 = r0 + j->W;
+        if (y)
+            max2x2_fwd_row(j->OW, r0, r1, y + oh * j->OW);
+        else
+            max2x2_bwd_row(j->OW, r0, r1, gy + oh * j->OW, gx + 2 * oh * j->W, gx + (2 * oh + 1) * j->W);
+    }
+    return true;
+}
+
 static void pool_planes(void *arg, int64_t begin, int64_t end) {
     const pool_job *j = arg;
     const zf_op_call *c = j->c;
@@ -152,17 +219,19 @@ static void pool_planes(void *arg, int64_t begin, int64_t end) {
             char *y = out + (size_t)(p * out_plane) * es;
             if (j->f64)
                 forward_double(j, (const double *)x, (double *)y);
-            else
+            else if (!is_max2x2(j) || !max2x2_plane(j, (const float *)x, (float *)y, NULL, NULL))
                 forward_float(j, (const float *)x, (float *)y);
         } else {
             const char *gy = zf_ptr(c->in[0]) + (size_t)(p * out_plane) * es;
             const char *x = j->is_max ? zf_ptr(c->in[1]) + (size_t)(p * in_plane) * es : NULL;
             char *gx = out + (size_t)(p * in_plane) * es;
             memset(gx, 0, (size_t)in_plane * es);
-            if (j->f64)
+            if (j->f64) {
                 backward_double(j, (const double *)x, (const double *)gy, (double *)gx);
-            else
+            } else if (!is_max2x2(j) || !max2x2_plane(j, (const float *)x, NULL, (const float *)gy, (float *)gx)) {
+                memset(gx, 0, (size_t)in_plane * es);
                 backward_float(j, (const float *)x, (const float *)gy, (float *)gx);
+            }
         }
     }
 }
