@@ -100,8 +100,11 @@ static zf_status geom_init(conv_geom *g, const zf_tensor *x, const zf_tensor *w,
                     for (int64_t oh = 0; oh < g->OH; oh++, row += g->OW) {                                \
                         int64_t ih = oh * g->sh - g->ph + i * g->dh;                                      \
                         if (ih < 0 || ih >= g->H) continue;                                               \
-                        T *xr = xc + ih * g->W;                                                           \
-                        for (int64_t ow = lo; ow < hi; ow++) xr[ow * g->sw + woff] += row[ow];            \
+                        T *restrict xr = xc + ih * g->W;                                                  \
+                        if (g->sw == 1)                                                                   \
+                            for (int64_t ow = lo; ow < hi; ow++) xr[ow + woff] += row[ow];                \
+                        else                                                                              \
+                            for (int64_t ow = lo; ow < hi; ow++) xr[ow * g->sw + woff] += row[ow];        \
                     }                                                                                     \
                 }                                                                                         \
     }

@@ -160,20 +160,24 @@ ZF_POOL_CLONES static void max2x2_fwd_row(int64_t OW, const float *restrict r0, 
     }
 }
 
+/* Each window's two gradient values of a row are written as one 64-bit
+ * word (the pair of floats), so the loop stores contiguously and vectorizes. */
 ZF_POOL_CLONES static void max2x2_bwd_row(int64_t OW, const float *restrict r0, const float *restrict r1,
                                           const float *restrict gy, float *restrict g0, float *restrict g1) {
     for (int64_t ow = 0; ow < OW; ow++) {
-        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1], g = gy[ow];
-        int tb = b > a;
-        float m = tb ? b : a;
-        int tc = c > m;
-        m = tc ? c : m;
-        int td = d > m;
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        uint32_t g;
+        memcpy(&g, gy + ow, 4);
+        uint32_t tb = 0u - (uint32_t)(b > a);
+        float m = b > a ? b : a;
+        uint32_t tc = 0u - (uint32_t)(c > m);
+        m = c > m ? c : m;
+        uint32_t td = 0u - (uint32_t)(d > m);
         /* the last strict improvement wins: d, else c, else b, else a */
-        g1[2 * ow + 1] = td ? g : 0.0f;
-        g1[2 * ow] = (tc & !td) ? g : 0.0f;
-        g0[2 * ow + 1] = (tb & !tc & !td) ? g : 0.0f;
-        g0[2 * ow] = (!tb & !tc & !td) ? g : 0.0f;
+        uint64_t top = (uint64_t)(g & ~tb & ~tc & ~td) | (uint64_t)(g & tb & ~tc & ~td) << 32;
+        uint64_t bot = (uint64_t)(g & tc & ~td) | (uint64_t)(g & td) << 32;
+        memcpy(g0 + 2 * ow, &top, 8);
+        memcpy(g1 + 2 * ow, &bot, 8);
     }
 }
 
