@@ -213,7 +213,9 @@ zf_status zf_module_add_param(zf_module *m, const char *name, zf_tensor *t);
 zf_status zf_module_add_buffer(zf_module *m, const char *name, zf_tensor *t);
 
 /* ---- using modules ---- */
-/* Runs the module on x; activations go to `step`. */
+/* Runs the module on x; activations go to `step`. Modules take one input;
+ * a custom module with several inputs keeps them in its `user` struct or
+ * calls its children's forwards and the functional ops directly. */
 zf_tensor *zf_module_forward(zf_module *m, zf_ctx *step, zf_tensor *x);
 /* Training mode (dropout active, batch norm uses batch statistics), set
  * recursively. Modules start in training mode, as in PyTorch. */
@@ -248,7 +250,7 @@ zf_status zf_module_load_state_dict(zf_module *m, const zf_named_tensors *sd, bo
 int64_t zf_module_num_parameters(const zf_module *m);
 /* Zeroes every parameter's ->grad (keeps the buffers). */
 void zf_module_zero_grad(zf_module *m);
-/* One line per module, indented like PyTorch's repr, with shapes. */
+/* The module tree, one line per module, like PyTorch's repr. */
 void zf_module_print(const zf_module *m, FILE *f);
 
 #ifdef __cplusplus

@@ -360,7 +360,50 @@ static void test_bad_input(void) {
     zf_ctx_free(params);
 }
 
+/* A few LeNet-5 training steps (dropout, batch norm, Adam) give the same
+ * bits with 1 and 3 threads. */
+static void train_bits(int threads, double *losses, float *w0) {
+    zf_engine *e = zf_cpu_engine_new(threads);
+    zf_ctx *params = zf_ctx_new(e), *step = zf_ctx_new(e);
+    zf_nn nn = zf_nn_init(params, ZF_F32, 3);
+    zf_pool2d_params pool = {.kernel = {2, 2}};
+    zf_module *m = zf_nn_sequential(
+        &nn, 12,
+        (zf_module *[]){zf_nn_conv2d(&nn, 1, 6, 5, 5, NULL, true), zf_nn_batch_norm2d(&nn, 6, 1e-5, 0.1),
+                        zf_nn_relu(&nn), zf_nn_max_pool2d(&nn, &pool), zf_nn_conv2d(&nn, 6, 16, 5, 5, NULL, true),
+                        zf_nn_relu(&nn), zf_nn_max_pool2d(&nn, &pool), zf_nn_flatten(&nn, 1, -1),
+                        zf_nn_linear(&nn, 256, 120, true), zf_nn_dropout(&nn, 0.2), zf_nn_relu(&nn),
+                        zf_nn_linear(&nn, 120, 10, true)});
+    zf_module_set_rng(m, 5, 0);
+    zf_adam_params ap = zf_adam_defaults();
+    zf_optimizer *opt = zf_adam_new(zf_module_named_parameters(m, params), &ap);
+    for (int s = 0; s < 4; s++) {
+        zf_ctx_reset(step);
+        zf_tensor *x = zf_rand(step, ZF_F32, 4, (int64_t[]){37, 1, 28, 28}, 9, (uint64_t)s);
+        zf_tensor *y = zf_cast(step, zf_mul_scalar(step, zf_rand(step, ZF_F32, 1, (int64_t[]){37}, 10, (uint64_t)s), 10),
+                               ZF_I64);
+        zf_tensor *l = zf_cross_entropy(step, zf_module_forward(m, step, x), y, 0.1, ZF_REDUCTION_MEAN);
+        zf_optim_zero_grad(opt);
+        losses[s] = l && zf_backward(step, l, NULL) == ZF_OK && zf_optim_step(opt) == ZF_OK ? zf_item(l) : NAN;
+    }
+    memcpy(w0, zf_data(zf_module_param(zf_module_get(m, "0"), "weight")), 150 * sizeof(float));
+    zf_optim_free(opt);
+    zf_ctx_free(step);
+    zf_ctx_free(params);
+    zf_engine_free(e);
+}
+
+static void test_determinism(void) {
+    double l1[4], l3[4];
+    float w1[150], w3[150];
+    train_bits(1, l1, w1);
+    train_bits(3, l3, w3);
+    CHECK(!isnan(l1[3]) && memcmp(l1, l3, sizeof l1) == 0);
+    CHECK(memcmp(w1, w3, sizeof w1) == 0);
+}
+
 int main(void) {
+    test_determinism();
     test_names();
     test_init();
     test_layer_grads();
