@@ -17,14 +17,15 @@ output with PyTorch's, in f32:
     and clip_grad_norm;
   * whole models (MLP, LeNet-5) on synthetic class-template images: loss,
     every gradient and the parameters after one step for SGD, Adam and AdamW,
-    and the loss over 100 Adam steps in f32 and in f64.
+    and the loss over 100 Adam steps in f64 and in f32 (30 for LeNet-5).
 The measure is max|zerfoo - torch| / max|torch| per tensor. Layers, losses,
 optimizer trajectories and one-step losses and gradients must be within 1e-5;
 parameters after one SGD step within 1e-5 and after one Adam(W) step within
 1e-3 (Adam's division by sqrt(v) + eps magnifies rounding in near-zero
 gradients: PyTorch f32 and f64 differ by up to ~1e-3 there); the f64 100-step loss curve
-within 1e-9 and the f32 curve within 1e-4 or, when the run amplifies
-rounding, within twice PyTorch f32's distance from PyTorch f64. The worst value of each group is printed; the
+within 1e-9; the f32 curve within 1e-4 over 100 steps for the MLP and over 30
+steps for LeNet-5 (later its f32 curve is chaotic on this synthetic task:
+PyTorch's own f32 and f64 runs drift up to 1e-2 apart by step 100). The worst value of each group is printed; the
 last line reads "N passed, M failed".
 """
 import json
@@ -427,23 +428,26 @@ def train_case(kind, oname, ospec, make_opt, steps, dtype=torch.float32, seed=0)
         return
     d = curve_diff(got, losses)
     if dtype == torch.float64:
-        return record("models, 100 Adam steps f64 (loss)", case, d, 1e-9)
-    # f32: within 1e-4, or (for dynamics that amplify rounding) no further
-    # from PyTorch than PyTorch f32 is from PyTorch f64 on the same run.
+        return record("models, Adam loss curve f64", case, d, 1e-9)
+    # f32 within 1e-4, with PyTorch's own f32-f64 drift printed for scale.
     ref64 = make_model(kind).double()
     ref64.load_state_dict({k: v.double() for k, v in state0.items()})
     l64, _ = torch_train(ref64, lambda ps: make_opt(ps), [(x.double(), y) for x, y in data])
     noise = curve_diff(losses, l64)
     if VERBOSE or d > 1e-4:
-        print(f"  {case}: zerfoo vs torch {d:.3g}, torch f32 vs torch f64 {noise:.3g}")
-    record("models, 100 Adam steps f32 (loss)", case, d, max(1e-4, 2 * noise))
+        print(f"  {case}: zerfoo vs torch {d:.3g} (torch f32 vs torch f64 {noise:.3g})")
+    record("models, Adam loss curve f32", case, d, 1e-4)
 
 
 def models():
     for kind in ("mlp", "lenet5"):
         for oname, ospec, make in MODEL_OPTS:
             train_case(kind, oname, ospec, make, 1)
-        train_case(kind, "adam", MODEL_OPTS[1][1], MODEL_OPTS[1][2], 100)
+        # LeNet-5 on this synthetic task amplifies f32 rounding after ~50
+        # steps (PyTorch's own f32 and f64 runs drift up to 1e-2 apart by step
+        # 100, seed-dependent), so its f32 curve is checked over 30 steps and
+        # its 100-step curve in f64.
+        train_case(kind, "adam", MODEL_OPTS[1][1], MODEL_OPTS[1][2], 100 if kind == "mlp" else 30)
         train_case(kind, "adam", MODEL_OPTS[1][1], MODEL_OPTS[1][2], 100, torch.float64)
 
 
