@@ -87,9 +87,7 @@ zf_tensor *zf_batch_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *running_mean, zf_
 /* Layer normalization over the last `ndim_norm` dims of x (biased variance).
  * weight/bias have those dims' shape, or NULL. */
 zf_tensor *zf_layer_norm(zf_ctx *ctx, zf_tensor *x, int ndim_norm, zf_tensor *weight, zf_tensor *bias, double eps);
-/* RMS normalization over the last dim: x * rsqrt(mean(x^2) + eps) * weight.
- * weight [D] or NULL. */
-zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps);
+/* RMS normalization: zf_rms_norm in ops.h (a fused op). */
 /* Inverted dropout: training: x * mask / (1 - p), mask[i] = (u[i] >= p) with
  * u from the counter-based RNG (seed, stream) — the same mask whatever the
  * thread count. Not training or p == 0: x itself. 0 <= p < 1 (p == 1 gives
@@ -172,7 +170,8 @@ zf_module *zf_nn_batch_norm2d(zf_nn *nn, int64_t num_features, double eps, doubl
 /* LayerNorm over the trailing dims `shape` (ndim of them): weight ones, bias
  * zeros when affine. PyTorch: eps 1e-5. */
 zf_module *zf_nn_layer_norm(zf_nn *nn, int ndim, const int64_t *shape, double eps, bool affine);
-/* RMSNorm over the last dim: weight [dim] ones. */
+/* RMSNorm over the last dim (the fused zf_rms_norm op of ops.h, offset 0):
+ * x * rsqrt(mean(x^2) + eps) * weight, weight [dim] ones. */
 zf_module *zf_nn_rms_norm(zf_nn *nn, int64_t dim, double eps);
 /* Dropout(p): active in training mode only. Each forward in training mode
  * draws a new mask from (seed, stream = the module's call counter); see

@@ -190,6 +190,7 @@ void h_cases_creation(h_suite *s);
 void h_cases_linalg(h_suite *s);
 void h_cases_index(h_suite *s);
 void h_cases_nn(h_suite *s);
+void h_cases_llm(h_suite *s);
 
 /* ---- input creation (harness_util.c) ----
  * Draws values for spec (quantized to its dtype), fills ref (allocated) with
