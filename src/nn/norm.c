@@ -1,7 +1,7 @@
 /* Normalization and dropout: the functional forms (zf_batch_norm,
- * zf_layer_norm, zf_dropout; RMSNorm uses the fused zf_rms_norm op), composed from reductions and
- * elementwise ops so autograd differentiates them, and the BatchNorm1d/2d,
- * LayerNorm and RMSNorm modules. */
+ * zf_layer_norm, zf_dropout), composed from reductions and elementwise ops
+ * so autograd differentiates them, and the BatchNorm1d/2d, LayerNorm and
+ * RMSNorm (on the fused zf_rms_norm op) modules. */
 #include <math.h>
 #include <stdio.h>
 
@@ -148,9 +148,10 @@ static zf_tensor *bn_fwd(zf_module *m, zf_ctx *s, zf_tensor *x) {
     zf_tensor *rm = zf_module_param(m, "running_mean"), *rv = zf_module_param(m, "running_var");
     zf_tensor *y = zf_batch_norm(s, x, rm, rv, zf_module_param(m, "weight"), zf_module_param(m, "bias"), m->training,
                                  m->cfg.f[1], m->cfg.f[0]);
-    if (y && m->training) {
-        zf_tensor *nbt = zf_module_param(m, "num_batches_tracked");
-        ((int64_t *)zf_data(nbt))[0]++;
+    if (y && m->training) { /* num_batches_tracked += 1, in place on its engine */
+        zf_tensor *nbt = zf_module_param(m, "num_batches_tracked"), *one = zf_scalar(s, ZF_I64, 1);
+        const zf_tensor *in[2] = {nbt, one};
+        if (!one || zf_dispatch(nbt->ctx, ZF_OP_ADD, nbt, 2, in, NULL) != ZF_OK) return NULL;
     }
     return y;
 }

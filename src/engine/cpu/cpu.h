@@ -45,6 +45,10 @@ void zf_cpu_register_elementwise(zf_kernel_fn *k);
 void zf_cpu_register_reduce(zf_kernel_fn *k);
 void zf_cpu_register_matmul(zf_kernel_fn *k);
 void zf_cpu_register_index(zf_kernel_fn *k);
+void zf_cpu_register_conv(zf_kernel_fn *k);
+void zf_cpu_register_pool(zf_kernel_fn *k);
+void zf_cpu_register_loss(zf_kernel_fn *k);
+void zf_cpu_register_optim(zf_kernel_fn *k);
 void zf_cpu_register_qmatmul(zf_kernel_fn *k);
 void zf_cpu_register_llm(zf_kernel_fn *k);
 
@@ -54,10 +58,6 @@ void zf_cpu_register_llm(zf_kernel_fn *k);
  * one slot while the pool's threads use their own. */
 typedef enum { ZF_SCRATCH_QX = 0, ZF_SCRATCH_TILE, ZF_SCRATCH_ATTN, ZF_SCRATCH_SLOTS } zf_scratch_slot;
 void *zf_cpu_scratch(zf_scratch_slot slot, size_t n);
-void zf_cpu_register_conv(zf_kernel_fn *k);
-void zf_cpu_register_pool(zf_kernel_fn *k);
-void zf_cpu_register_loss(zf_kernel_fn *k);
-void zf_cpu_register_optim(zf_kernel_fn *k);
 
 /* Compute class of a dtype for elementwise math. */
 typedef enum { ZF_CC_F32, ZF_CC_F64, ZF_CC_I64 } zf_compute_class;
