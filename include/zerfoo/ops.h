@@ -113,6 +113,85 @@ zf_tensor *zf_embedding(zf_ctx *ctx, zf_tensor *weight, zf_tensor *ids);
 zf_tensor *zf_tril(zf_ctx *ctx, zf_tensor *a, int64_t k);
 zf_tensor *zf_triu(zf_ctx *ctx, zf_tensor *a, int64_t k);
 
+/* ---- LLM inference (src/ops/llm_ops.c) ---- */
+
+/* Quantized linear layer: y[..., N] = x[..., K] · W^T.
+ * W: [N, K], contiguous, stored as GGUF stores a weight matrix: N rows, each
+ *   K / block_size blocks of W's dtype (GGUF lists the dims as [K, N]). Any of
+ *   f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k;
+ *   K a multiple of the block size (32, or 256 for the K types). W may wrap
+ *   mmap'd file memory (zf_from_blob); it is only read.
+ * x: f32, any leading dims (f16/bf16/f8 are cast to f32 first). f64 x is a
+ *   reference path: W is dequantized and the product computed in f64, with
+ *   no rounding of x (slow; for gradient checks and tests).
+ * Result: f32 [..., N] (f64 for f64 x).
+ * Block types: each row of x is first quantized to 8 bits as llama.cpp does
+ *   (Q8_0-style blocks of 32 for q4_0 ... q8_0 weights, Q8_K blocks of 256
+ *   for the K types) and the blocks are multiplied in integer arithmetic, so
+ *   the result differs from dequantize(W) @ x by that rounding of x (about
+ *   2^-8 of each block's largest |x|, relative, per element). f16 and bf16
+ *   weights are converted to f32 exactly and multiplied in f32.
+ * Gradient: for x only, dx = g · dequantize(W): W is treated as frozen, and
+ *   a W that requires grad is an error (use zf_matmul for trainable weights). */
+zf_tensor *zf_qmatmul(zf_ctx *ctx, zf_tensor *x, zf_tensor *w);
+
+/* RMS norm over the last dim D:
+ *   y = x / sqrt(mean(x^2) + eps) * (weight + weight_offset)
+ * weight: [D] of x's dtype, or NULL for no scale. weight_offset is 0 for
+ * Llama/Qwen and 1 for Gemma, whose stored weight w scales by (1 + w).
+ * Float dtypes; computed in f32 (f64 for f64). Differentiable in x and weight. */
+zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps, double weight_offset);
+
+/* Rotary position embedding (RoPE).
+ * x: [..., T, H, D] (tokens, heads, head dim), e.g. [B, T, H, D] or
+ *   [T, H, D]: the layout of a projected q or k before any transpose.
+ * pos: i32 or i64 positions, either [T] (shared by every leading index) or
+ *   x's shape without the last two dims ([..., T], one per token).
+ * The first n_rot dims of each head are rotated (n_rot even and <= D; 0 means
+ * D); dims n_rot..D-1 pass through unchanged. Pair i, 0 <= i < n_rot/2, is
+ * rotated by the angle
+ *   theta = pos * freq_scale * freq_base^(-2i / n_rot)
+ * as (a, b) -> (a cos theta - b sin theta, a sin theta + b cos theta), where
+ *   ZF_ROPE_NORMAL (Llama, GPT-J style): a = x[2i],  b = x[2i + 1];
+ *   ZF_ROPE_NEOX (GPT-NeoX style: Gemma, Qwen, Phi-3): a = x[i], b = x[i + n_rot/2].
+ * freq_base is GGUF's rope.freq_base (10000 for Llama 2); freq_scale is 1,
+ * or 1 / factor for linear RoPE scaling. Float dtypes (f32 math, f64 for f64);
+ * angles are computed in f64. Differentiable in x. */
+typedef enum zf_rope_mode { ZF_ROPE_NORMAL = 0, ZF_ROPE_NEOX = 1 } zf_rope_mode;
+zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode, int n_rot, double freq_base,
+                   double freq_scale);
+/* As zf_rope, with per-pair frequency factors (GGUF's rope_freqs.weight of
+ * Llama 3.1 and Phi-3 long-context RoPE): pair i's angle is divided by
+ * freq_factors[i]. freq_factors: float [n_rot/2] (or NULL), not
+ * differentiated (an error when it requires grad). */
+zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                       int n_rot, double freq_base, double freq_scale);
+
+/* Fused scaled-dot-product attention for prefill and decode, with
+ * grouped-query heads:
+ *   out[t, h] = softmax_s(cap(scale * q[t, h] · k[s, g]) + mask[t, s]) · v[s, g],
+ *   g = h / (Hq / Hkv)
+ * q: [T, Hq, D] f32; k, v: [S, Hkv, D] f32 or f16 (a KV cache: any strides
+ *   with unit stride along D, e.g. a permuted view of [Hkv, S_max, D]).
+ *   An optional leading batch dim B on q, k, v (and out) is allowed.
+ * mask: NULL or f32 additive [T, S] (or [B, T, S]); -INFINITY hides a key.
+ * Key s has position s; query t has position q_pos0 + t. With causal, key s
+ * is visible to query t only when s <= q_pos0 + t; with window > 0 also only
+ * when q_pos0 + t - s < window (sliding-window layers). A query that sees no
+ * key gets zeros.
+ * scale: 0 means 1/sqrt(D). softcap > 0: cap(z) = softcap * tanh(z / softcap)
+ * (Gemma 2 style logit soft-capping), else cap(z) = z.
+ * Result: [T, Hq, D] ([B, T, Hq, D]) f32. Not differentiable. */
+typedef struct zf_attn_params {
+    double scale;
+    double softcap;
+    int64_t window;
+    int64_t q_pos0;
+    bool causal;
+} zf_attn_params;
+zf_tensor *zf_attention(zf_ctx *ctx, zf_tensor *q, zf_tensor *k, zf_tensor *v, zf_tensor *mask,
+                        const zf_attn_params *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -120,7 +120,7 @@ zf_status zf_lr_check(const zf_lr_schedule *s);
  * ||grad||^2) (parameters without grad are skipped); when max_norm / (total +
  * 1e-6) < 1 every grad is multiplied by that factor in place. Writes the
  * total norm (before clipping) to *total_norm (may be NULL). `scratch` holds
- * temporaries (the per-step context); norms are accumulated in f64. A
+ * temporaries (the per-step context); squares are summed in double. A
  * non-finite total is returned as is and nothing is scaled. */
 zf_status zf_clip_grad_norm(zf_ctx *scratch, const zf_named_tensors *params, double max_norm,
                             double *total_norm);

@@ -22,6 +22,7 @@ static void rules_init(void) {
     zf_register_rules_linalg(g_rules);
     zf_register_rules_index(g_rules);
     zf_register_rules_conv(g_rules);
+    zf_register_rules_llm(g_rules);
 }
 static const zf_backward_fn *rules(void) {
     pthread_once(&g_rules_once, rules_init);

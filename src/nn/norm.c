@@ -1,7 +1,7 @@
 /* Normalization and dropout: the functional forms (zf_batch_norm,
- * zf_layer_norm, zf_rms_norm, zf_dropout), composed from reductions and
- * elementwise ops so autograd differentiates them, and the BatchNorm1d/2d,
- * LayerNorm and RMSNorm modules. */
+ * zf_layer_norm, zf_dropout), composed from reductions and elementwise ops
+ * so autograd differentiates them, and the BatchNorm1d/2d, LayerNorm and
+ * RMSNorm (on the fused zf_rms_norm op) modules. */
 #include <math.h>
 #include <stdio.h>
 
@@ -119,25 +119,6 @@ zf_tensor *zf_layer_norm(zf_ctx *ctx, zf_tensor *x, int ndim_norm, zf_tensor *we
     return y;
 }
 
-zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps) {
-    if (!ctx || !x) {
-        if (zf_last_status() == ZF_OK) zf_set_error(ZF_ERR_INVALID_ARG, "rms_norm: NULL argument");
-        return NULL;
-    }
-    if (x->ndim < 1 || !zf_dtype_is_float(x->dtype)) {
-        zf_set_error(ZF_ERR_SHAPE, "rms_norm: needs a float tensor with at least one dim");
-        return NULL;
-    }
-    if (weight && (weight->ndim != 1 || weight->shape[0] != x->shape[x->ndim - 1] || weight->dtype != x->dtype)) {
-        zf_set_error(ZF_ERR_SHAPE, "rms_norm: weight must be [%lld] of the input's dtype",
-                     (long long)x->shape[x->ndim - 1]);
-        return NULL;
-    }
-    zf_tensor *ms = zf_mean(ctx, zf_mul(ctx, x, x), 1, (int[]){-1}, true);
-    zf_tensor *y = zf_mul(ctx, x, zf_rsqrt(ctx, zf_add_scalar(ctx, ms, eps)));
-    return weight ? zf_mul(ctx, y, weight) : y;
-}
-
 zf_tensor *zf_dropout(zf_ctx *ctx, zf_tensor *x, double p, bool training, uint64_t seed, uint64_t stream) {
     if (!ctx || !x) {
         if (zf_last_status() == ZF_OK) zf_set_error(ZF_ERR_INVALID_ARG, "dropout: NULL argument");
@@ -167,9 +148,10 @@ static zf_tensor *bn_fwd(zf_module *m, zf_ctx *s, zf_tensor *x) {
     zf_tensor *rm = zf_module_param(m, "running_mean"), *rv = zf_module_param(m, "running_var");
     zf_tensor *y = zf_batch_norm(s, x, rm, rv, zf_module_param(m, "weight"), zf_module_param(m, "bias"), m->training,
                                  m->cfg.f[1], m->cfg.f[0]);
-    if (y && m->training) {
-        zf_tensor *nbt = zf_module_param(m, "num_batches_tracked");
-        ((int64_t *)zf_data(nbt))[0]++;
+    if (y && m->training) { /* num_batches_tracked += 1, in place on its engine */
+        zf_tensor *nbt = zf_module_param(m, "num_batches_tracked"), *one = zf_scalar(s, ZF_I64, 1);
+        const zf_tensor *in[2] = {nbt, one};
+        if (!one || zf_dispatch(nbt->ctx, ZF_OP_ADD, nbt, 2, in, NULL) != ZF_OK) return NULL;
     }
     return y;
 }
@@ -238,7 +220,7 @@ zf_module *zf_nn_layer_norm(zf_nn *nn, int ndim, const int64_t *shape, double ep
 }
 
 static zf_tensor *rms_fwd(zf_module *m, zf_ctx *s, zf_tensor *x) {
-    return zf_rms_norm(s, x, zf_module_param(m, "weight"), m->cfg.f[0]);
+    return zf_rms_norm(s, x, zf_module_param(m, "weight"), m->cfg.f[0], 0.0);
 }
 static void rms_extra(const zf_module *m, char *buf, size_t n) {
     snprintf(buf, n, "(%lld,), eps=%g", (long long)m->cfg.i[0], m->cfg.f[0]);

@@ -220,7 +220,10 @@ zf_named_tensors *zf_optim_state(const zf_optimizer *o, zf_ctx *ctx) {
     if (!l) return NULL;
     for (int i = 0; i < o->n; i++) {
         if (!o->started[i]) continue;
-        if (o->kind != OPT_SGD) *(double *)zf_data(o->step_t[i]) = (double)o->steps[i];
+        if (o->kind != OPT_SGD) {
+            zf_op_params q = {.f = {(double)o->steps[i]}};
+            if (zf_dispatch(o->ctx, ZF_OP_FILL, o->step_t[i], 0, NULL, &q) != ZF_OK) return NULL;
+        }
         for (int s = 0; s < n_slots(o); s++) {
             char name[320];
             snprintf(name, sizeof name, "%s.%s", o->names[i], slot_name(o, s));

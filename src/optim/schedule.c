@@ -61,23 +61,9 @@ double zf_lr_at(const zf_lr_schedule *s, int64_t step) {
     }
 }
 
-/* sum of squares of t in f64 */
+/* sum of squares of g (the reduction accumulates in double) */
 static zf_status sum_sq(zf_ctx *scratch, zf_tensor *g, double *out) {
-    if (zf_ctx_engine(g->ctx)->host_memory && zf_is_contiguous(g) && (g->dtype == ZF_F32 || g->dtype == ZF_F64)) {
-        int64_t n = zf_numel(g);
-        double s = 0;
-        if (g->dtype == ZF_F32) {
-            const float *d = zf_data(g);
-            for (int64_t i = 0; i < n; i++) s += (double)d[i] * (double)d[i];
-        } else {
-            const double *d = zf_data(g);
-            for (int64_t i = 0; i < n; i++) s += d[i] * d[i];
-        }
-        *out = s;
-        return ZF_OK;
-    }
-    zf_tensor *g64 = zf_cast(scratch, g, ZF_F64);
-    zf_tensor *s = zf_sum(scratch, zf_mul(scratch, g64, g64), 0, NULL, false);
+    zf_tensor *s = zf_sum(scratch, zf_mul(scratch, g, g), 0, NULL, false);
     if (!s) return zf_last_status();
     *out = zf_item(s);
     return ZF_OK;

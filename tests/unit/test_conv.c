@@ -85,16 +85,17 @@ static void test_conv_cases(zf_ctx *ctx) {
     }
 }
 
-/* Same bits with 1 and 3 threads, forward and both gradients. */
-static void test_conv_threads(void) {
+/* Same bits with 1 and 3 threads, forward and both gradients: a batch split
+ * over threads, and a single sample whose products are split instead. */
+static void conv_threads_case(const int64_t *xs, const int64_t *wsh) {
     zf_engine *e1 = zf_cpu_engine_new(1), *e3 = zf_cpu_engine_new(3);
     zf_ctx *c1 = zf_ctx_new(e1), *c3 = zf_ctx_new(e3);
     zf_tensor *out[2][3];
     zf_ctx *cs[2] = {c1, c3};
     for (int k = 0; k < 2; k++) {
         zf_ctx *c = cs[k];
-        zf_tensor *x = zf_randn(c, ZF_F32, 4, (int64_t[]){37, 3, 13, 11}, 5, 0);
-        zf_tensor *w = zf_randn(c, ZF_F32, 4, (int64_t[]){8, 3, 3, 3}, 6, 0);
+        zf_tensor *x = zf_randn(c, ZF_F32, 4, xs, 5, 0);
+        zf_tensor *w = zf_randn(c, ZF_F32, 4, wsh, 6, 0);
         zf_requires_grad(x, true);
         zf_requires_grad(w, true);
         zf_tensor *y = zf_conv2d(c, x, w, NULL, &(zf_conv2d_params){.padding = {1, 1}});
@@ -109,6 +110,12 @@ static void test_conv_threads(void) {
     zf_ctx_free(c3);
     zf_engine_free(e1);
     zf_engine_free(e3);
+}
+
+static void test_conv_threads(void) {
+    conv_threads_case((int64_t[]){37, 3, 13, 11}, (int64_t[]){8, 3, 3, 3});
+    conv_threads_case((int64_t[]){1, 8, 40, 37}, (int64_t[]){16, 8, 3, 3});
+    conv_threads_case((int64_t[]){2, 40, 9, 9}, (int64_t[]){64, 40, 3, 3});
 }
 
 static void test_conv_errors(zf_ctx *ctx) {

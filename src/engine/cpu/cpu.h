@@ -49,6 +49,15 @@ void zf_cpu_register_conv(zf_kernel_fn *k);
 void zf_cpu_register_pool(zf_kernel_fn *k);
 void zf_cpu_register_loss(zf_kernel_fn *k);
 void zf_cpu_register_optim(zf_kernel_fn *k);
+void zf_cpu_register_qmatmul(zf_kernel_fn *k);
+void zf_cpu_register_llm(zf_kernel_fn *k);
+
+/* Per-thread scratch memory (scratch.c): at least n bytes, 64-byte aligned,
+ * kept for the calling thread's next request of the same slot (contents are
+ * not preserved when it grows). NULL when out of memory. A kernel may hold
+ * one slot while the pool's threads use their own. */
+typedef enum { ZF_SCRATCH_QX = 0, ZF_SCRATCH_TILE, ZF_SCRATCH_ATTN, ZF_SCRATCH_SLOTS } zf_scratch_slot;
+void *zf_cpu_scratch(zf_scratch_slot slot, size_t n);
 
 /* Compute class of a dtype for elementwise math. */
 typedef enum { ZF_CC_F32, ZF_CC_F64, ZF_CC_I64 } zf_compute_class;

@@ -1,7 +1,7 @@
 /* CPU 2-d convolution kernels: CONV2D, CONV2D_GRAD_INPUT, CONV2D_GRAD_WEIGHT.
  *
  * Shapes (all contiguous, f32 or f64; the frontend guarantees both):
- *   x [N, C, H, W], w [O, C/G, KH, KW], bias [O] or NULL, y [N, O, OH, OW].
+ *   x [N, C, H, W], w [O, C/G, KH, KW], bias [O] (optional), y [N, O, OH, OW].
  * Per sample n and group g, with Cg = C/G, Og = O/G, CKK = Cg*KH*KW and
  * L = OH*OW, the convolution is one gemm over the im2col matrix
  *   cols [CKK, L]   (row (c*KH + i)*KW + j, column oh*OW + ow holds
@@ -11,16 +11,18 @@
  *   dw[g]  [Og, CKK] += gy[n, g] @ cols^T
  * A 1x1 convolution with stride 1 and no padding uses x itself as cols.
  *
- * Threads work on whole samples. The workspace (last input, made by the
- * frontend in the step arena) holds S = p.i[7] & 0xffffffff slices of
- * CKK*L elements (none for the 1x1 case), one per concurrently running task; for the weight gradient
- * it is followed by P = p.i[7] >> 32 partial sums of dw. P depends only on
- * the shapes, never on the thread count, and the partials are added in a
- * fixed order, so dw is the same bits whatever the number of threads. When
- * there are fewer slices than threads (tiny batches) the samples run one
- * after the other and each gemm uses the pool instead. */
+ * Threads work on whole samples. The workspace (input 2, made by the frontend
+ * in the step arena) holds S = p.i[7] & 0xffffffff slices of CKK*L elements
+ * (none for the 1x1 case), one per concurrently running task; for the weight
+ * gradient it is followed by P = p.i[7] >> 32 partial sums of dw. P depends
+ * only on the shapes, never on the thread count, and the partials are added
+ * in a fixed order, so dw is the same bits whatever the number of threads.
+ * When there are fewer slices than threads (tiny batches) the samples run
+ * one after the other and each product is split over the pool instead (by
+ * blocks of the result, which leaves every element's sum unchanged). */
 #include <string.h>
 
+#include "engine/cpu/conv_gemm.h"
 #include "engine/cpu/cpu.h"
 #include "engine/cpu/gemm.h"
 
@@ -99,8 +101,11 @@ static zf_status geom_init(conv_geom *g, const zf_tensor *x, const zf_tensor *w,
                     for (int64_t oh = 0; oh < g->OH; oh++, row += g->OW) {                                \
                         int64_t ih = oh * g->sh - g->ph + i * g->dh;                                      \
                         if (ih < 0 || ih >= g->H) continue;                                               \
-                        T *xr = xc + ih * g->W;                                                           \
-                        for (int64_t ow = lo; ow < hi; ow++) xr[ow * g->sw + woff] += row[ow];            \
+                        T *restrict xr = xc + ih * g->W;                                                  \
+                        if (g->sw == 1)                                                                   \
+                            for (int64_t ow = lo; ow < hi; ow++) xr[ow + woff] += row[ow];                \
+                        else                                                                              \
+                            for (int64_t ow = lo; ow < hi; ow++) xr[ow * g->sw + woff] += row[ow];        \
                     }                                                                                     \
                 }                                                                                         \
     }
@@ -121,13 +126,52 @@ static void col2im(const conv_geom *g, const char *col, char *dx) {
         col2im_float(g, (const float *)col, (float *)dx);
 }
 
-/* Row-major gemm on f32 or f64 buffers (see gemm.h). */
+/* Blocks [b0, b1) of an f32 product: rows of C or of B (nt), or 16-column
+ * tiles (nn). The small kernels read their operands in place, so a block is
+ * a plain call, and every element is computed as without the split. */
+typedef struct {
+    bool nt, by_rows;
+    int64_t M, N, K, ars, acs, ldb, ldc;
+    const float *A, *B;
+    float *C;
+    bool acc;
+} sgemm_split;
+
+static void sgemm_block(void *arg, int64_t b0, int64_t b1) {
+    const sgemm_split *s = arg;
+    if (s->nt) /* rows of C (M) or rows of B (N) */
+        s->by_rows ? zf_conv_sgemm_nt(b1 - b0, s->N, s->K, s->A + b0 * s->ars, s->ars, s->B, s->ldb, s->C + b0 * s->ldc,
+                                      s->ldc, s->acc)
+                   : zf_conv_sgemm_nt(s->M, b1 - b0, s->K, s->A, s->ars, s->B + b0 * s->ldb, s->ldb, s->C + b0,
+                                      s->ldc, s->acc);
+    else { /* 16-column tiles of B and C: each column takes the same path (vector or tail) as unsplit */
+        int64_t c0 = b0 * 16, c1 = b1 * 16 < s->N ? b1 * 16 : s->N;
+        zf_conv_sgemm_nn(s->M, c1 - c0, s->K, s->A, s->ars, s->acs, s->B + c0, s->ldb, s->C + c0, s->ldc, s->acc);
+    }
+}
+
+/* Row-major product on f32 or f64 buffers. f32 uses the in-place small
+ * kernels of conv_gemm.c (the shapes here are a few rows by a wide matrix),
+ * split over `pool` by blocks of the result when one is given; f64
+ * (gradient checks) uses the blocked gemm. A is [M, K] (or [K, M] when ta),
+ * B is [K, N] (or [N, K] when tb). */
 static void gemm(const conv_geom *g, zf_threadpool *pool, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                  const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc) {
-    if (g->f64)
-        zf_dgemm(pool, ta, tb, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
-    else
-        zf_sgemm(pool, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, (float)beta, C, ldc);
+    if (g->f64 || (ta && tb)) {
+        if (g->f64)
+            zf_dgemm(pool, ta, tb, M, N, K, 1.0, A, lda, B, ldb, beta, C, ldc);
+        else
+            zf_sgemm(pool, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, (float)beta, C, ldc);
+        return;
+    }
+    sgemm_split s = {tb, false, M, N, K, tb ? lda : (ta ? 1 : lda), ta ? lda : 1, ldb, ldc, A, B, C, beta != 0};
+    int64_t work = M * N * K, blocks = tb ? N : (N + 15) / 16;
+    if (tb && M >= N) s.by_rows = true, blocks = M;
+    if (!pool || work < (1 << 18)) {
+        sgemm_block(&s, 0, blocks);
+        return;
+    }
+    zf_parallel_for(pool, blocks, 4, sgemm_block, &s);
 }
 
 typedef struct {

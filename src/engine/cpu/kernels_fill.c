@@ -15,6 +15,17 @@ typedef struct {
     int64_t n;
 } gen_job;
 
+/* 1 - 2^-(mantissa bits + 1): the largest value below 1 of a float dtype. */
+static double rand_below_one(zf_dtype t) {
+    switch (t) {
+    case ZF_F16: return 1.0 - 0x1p-11;
+    case ZF_BF16: return 1.0 - 0x1p-8;
+    case ZF_F8_E4M3: return 1.0 - 0x1p-4;
+    case ZF_F8_E5M2: return 1.0 - 0x1p-3;
+    default: return 1.0 - 0x1p-24; /* f32 */
+    }
+}
+
 static void gen_chunk(void *p, int64_t begin, int64_t end) {
     gen_job *j = p;
     const zf_op_call *c = j->c;
@@ -47,10 +58,12 @@ static void gen_chunk(void *p, int64_t begin, int64_t end) {
             }
             buf[k] = v;
         }
-        if (out->dtype == ZF_F32 && c->op == ZF_OP_RAND) {
-            /* keep uniform f32 strictly below 1 after rounding */
+        if (c->op == ZF_OP_RAND && out->dtype != ZF_F64) {
+            /* keep uniform values strictly below 1 after rounding to a
+             * narrower float: clamp to the dtype's largest value below 1 */
+            double lim = rand_below_one(out->dtype);
             for (int64_t k = 0; k < m; k++)
-                if ((float)buf[k] >= 1.0f) buf[k] = 0x1.fffffep-1;
+                if (buf[k] > lim) buf[k] = lim;
         }
         zf_convert_from_f64(out->dtype, buf, base + (size_t)off * es, (size_t)m);
     }
@@ -84,7 +97,10 @@ static void copy_row(void *arg, char **p, const int64_t *s, int64_t n) {
         int64_t m = n - off < TILE ? n - off : TILE;
         char *po = p[0] + off * s[0];
         const char *pi = p[1] + off * s[1];
-        if (to_int && from_int) {
+        if (from_int) {
+            /* int -> anything goes through exact int64: an int -> float
+             * conversion then rounds once (through f64, an i64 above 2^53
+             * would round twice) */
             int64_t b[TILE];
             zf_load_i64(c->from, pi, s[1], b, m);
             zf_store_i64(c->to, po, s[0], b, m);

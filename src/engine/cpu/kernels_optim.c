@@ -14,6 +14,27 @@ typedef struct {
     const char *g;
 } upd_job;
 
+/* The Adam update loop with the (AdamW-decayed) parameter PD and the
+ * (L2-decayed) gradient GD of element i; ADAM_LOOP picks one loop per mode. */
+#define ADAM_BODY(T, SQRT, PD, GD)                                                           \
+    for (int64_t i = 0; i < n; i++) {                                                        \
+        T pi = (PD), d = (GD);                                                               \
+        T mi = m[i] * b1 + c1 * d;                                                           \
+        T vi = v[i] * b2 + c2 * d * d;                                                       \
+        m[i] = mi;                                                                           \
+        v[i] = vi;                                                                           \
+        T denom = SQRT(vi) / bc2_sqrt + eps;                                                 \
+        p[i] = pi + (-step_size) * (mi / denom);                                             \
+    }
+#define ADAM_LOOP(T, SQRT)                                                                   \
+    if (mode == 2) {                                                                         \
+        ADAM_BODY(T, SQRT, p[i] * decay, g[i])                                               \
+    } else if (mode == 1) {                                                                  \
+        ADAM_BODY(T, SQRT, p[i], g[i] + wd * p[i])                                           \
+    } else {                                                                                 \
+        ADAM_BODY(T, SQRT, p[i], g[i])                                                       \
+    }
+
 #define DEFINE_UPDATES(T, SQRT)                                                              \
     static void sgd_##T(const zf_op_params *q, T *p, const T *g, T *buf, int64_t n) {        \
         const T lr = (T)q->f[0], mom = (T)q->f[1], damp1 = (T)(1.0 - q->f[2]);               \
@@ -30,26 +51,15 @@ typedef struct {
             p[i] = p[i] + (-lr) * d;                                                         \
         }                                                                                    \
     }                                                                                        \
+    /* One loop per weight-decay mode, so each is branch-free and vectorizes */              \
     static void adam_##T(const zf_op_params *q, T *p, const T *g, T *m, T *v, int64_t n) {   \
         const double lr = q->f[0], wd_d = q->f[4];                                           \
         const T b1 = (T)q->f[1], b2 = (T)q->f[2], eps = (T)q->f[3];                          \
         const T c1 = (T)(1.0 - q->f[1]), c2 = (T)(1.0 - q->f[2]);                            \
-        const bool decoupled = q->i[0] != 0;                                                 \
         const T wd = (T)wd_d, decay = (T)(1.0 - lr * wd_d);                                  \
         const T step_size = (T)(lr / q->f[5]), bc2_sqrt = (T)sqrt(q->f[6]);                  \
-        for (int64_t i = 0; i < n; i++) {                                                    \
-            T d = g[i];                                                                      \
-            if (decoupled)                                                                   \
-                p[i] = p[i] * decay;                                                         \
-            else if (wd_d != 0)                                                              \
-                d = d + wd * p[i];                                                           \
-            T mi = m[i] * b1 + c1 * d;                                                       \
-            T vi = v[i] * b2 + c2 * d * d;                                                   \
-            m[i] = mi;                                                                       \
-            v[i] = vi;                                                                       \
-            T denom = SQRT(vi) / bc2_sqrt + eps;                                             \
-            p[i] = p[i] + (-step_size) * (mi / denom);                                       \
-        }                                                                                    \
+        const int mode = q->i[0] ? 2 : wd_d != 0 ? 1 : 0; /* 2 AdamW, 1 L2 decay, 0 none */   \
+        ADAM_LOOP(T, SQRT)                                                                   \
     }
 DEFINE_UPDATES(float, sqrtf)
 DEFINE_UPDATES(double, sqrt)

@@ -37,9 +37,32 @@ static inline void max_window(const pool_job *j, int64_t o, int64_t s, int64_t p
 }
 
 /* Index (into the plane) of the window's maximum, or -1 when the window
- * has no element inside the input. */
+ * has no element inside the input. Windows that lie wholly inside the input
+ * take a straight loop with branch-free selects. */
 #define DEFINE_ARGMAX(T)                                                                          \
-    static int64_t argmax_##T(const pool_job *j, const T *x, int64_t oh, int64_t ow, T *val) {    \
+    static inline int64_t argmax_##T(const pool_job *j, const T *x, int64_t oh, int64_t ow, T *val) { \
+        int64_t hs = oh * j->sh - j->ph, wsx = ow * j->sw - j->pw;                                \
+        if (hs >= 0 && wsx >= 0 && hs + (j->kh - 1) * j->dh < j->H && wsx + (j->kw - 1) * j->dw < j->W) { \
+            /* setcc/cmov/max only; a NaN sends the window to the exact loop below */             \
+            int64_t best = hs * j->W + wsx;                                                       \
+            T m = x[best];                                                                        \
+            int nan = 0;                                                                          \
+            for (int64_t i = 0; i < j->kh; i++) {                                                 \
+                int64_t row = (hs + i * j->dh) * j->W + wsx;                                      \
+                for (int64_t k = 0; k < j->kw; k++) {                                             \
+                    int64_t at = row + k * j->dw;                                                 \
+                    T v = x[at];                                                                  \
+                    int64_t take = -(int64_t)(v > m);                                             \
+                    nan |= v != v;                                                                \
+                    best = (at & take) | (best & ~take);                                          \
+                    m = v > m ? v : m;                                                            \
+                }                                                                                 \
+            }                                                                                     \
+            if (!nan) {                                                                           \
+                *val = m;                                                                         \
+                return best;                                                                      \
+            }                                                                                     \
+        }                                                                                         \
         int64_t h0, h1, w0, w1;                                                                   \
         max_window(j, oh, j->sh, j->ph, j->dh, j->kh, j->H, &h0, &h1);                            \
         max_window(j, ow, j->sw, j->pw, j->dw, j->kw, j->W, &w0, &w1);                            \
@@ -116,6 +139,77 @@ static inline double avg_window(const pool_job *j, int64_t oh, int64_t ow, int64
 DEFINE_PLANES(float)
 DEFINE_PLANES(double)
 
+/* The common 2x2, stride 2, unpadded max pooling of f32, one plane: each
+ * output row is a branch-free loop over its windows (vectorizable). The index
+ * of the first maximum in window order (0..3: top-left, top-right,
+ * bottom-left, bottom-right) selects where the gradient goes; a plane holding
+ * a NaN takes the exact loop instead. Rows and columns of the input outside
+ * every window are left to the caller (zeroed for gradients). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define ZF_POOL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ZF_POOL_CLONES
+#endif
+ZF_POOL_CLONES static void max2x2_fwd_row(int64_t OW, const float *restrict r0, const float *restrict r1,
+                                          float *restrict y) {
+    for (int64_t ow = 0; ow < OW; ow++) {
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        float m = b > a ? b : a;
+        m = c > m ? c : m;
+        y[ow] = d > m ? d : m;
+    }
+}
+
+/* Each window's two gradient values of a row are written as one 64-bit
+ * word (the pair of floats), so the loop stores contiguously and vectorizes. */
+ZF_POOL_CLONES static void max2x2_bwd_row(int64_t OW, const float *restrict r0, const float *restrict r1,
+                                          const float *restrict gy, float *restrict g0, float *restrict g1) {
+    for (int64_t ow = 0; ow < OW; ow++) {
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+        uint32_t g;
+        memcpy(&g, gy + ow, 4);
+        uint32_t tb = 0u - (uint32_t)(b > a);
+        float m = b > a ? b : a;
+        uint32_t tc = 0u - (uint32_t)(c > m);
+        m = c > m ? c : m;
+        uint32_t td = 0u - (uint32_t)(d > m);
+        /* the last strict improvement wins: d, else c, else b, else a */
+        uint64_t top = (uint64_t)(g & ~tb & ~tc & ~td) | (uint64_t)(g & tb & ~tc & ~td) << 32;
+        uint64_t bot = (uint64_t)(g & tc & ~td) | (uint64_t)(g & td) << 32;
+        memcpy(g0 + 2 * ow, &top, 8);
+        memcpy(g1 + 2 * ow, &bot, 8);
+    }
+}
+
+/* Any NaN among n floats (bit test, vectorizable). */
+ZF_POOL_CLONES static bool any_nan(const float *restrict x, int64_t n) {
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, 4);
+        bad |= (u & 0x7fffffffu) > 0x7f800000u;
+    }
+    return bad != 0;
+}
+
+static bool is_max2x2(const pool_job *j) {
+    return j->is_max && !j->f64 && j->kh == 2 && j->kw == 2 && j->sh == 2 && j->sw == 2 && j->ph == 0 &&
+           j->pw == 0 && j->dh == 1 && j->dw == 1;
+}
+
+/* One plane through the 2x2 path; false when a NaN needs the exact loop. */
+static bool max2x2_plane(const pool_job *j, const float *x, float *y, const float *gy, float *gx) {
+    if (any_nan(x, j->H * j->W)) return false;
+    for (int64_t oh = 0; oh < j->OH; oh++) {
+        const float *r0 = x + 2 * oh * j->W, *r1 = r0 + j->W;
+        if (y)
+            max2x2_fwd_row(j->OW, r0, r1, y + oh * j->OW);
+        else
+            max2x2_bwd_row(j->OW, r0, r1, gy + oh * j->OW, gx + 2 * oh * j->W, gx + (2 * oh + 1) * j->W);
+    }
+    return true;
+}
+
 static void pool_planes(void *arg, int64_t begin, int64_t end) {
     const pool_job *j = arg;
     const zf_op_call *c = j->c;
@@ -129,17 +223,19 @@ static void pool_planes(void *arg, int64_t begin, int64_t end) {
             char *y = out + (size_t)(p * out_plane) * es;
             if (j->f64)
                 forward_double(j, (const double *)x, (double *)y);
-            else
+            else if (!is_max2x2(j) || !max2x2_plane(j, (const float *)x, (float *)y, NULL, NULL))
                 forward_float(j, (const float *)x, (float *)y);
         } else {
             const char *gy = zf_ptr(c->in[0]) + (size_t)(p * out_plane) * es;
             const char *x = j->is_max ? zf_ptr(c->in[1]) + (size_t)(p * in_plane) * es : NULL;
             char *gx = out + (size_t)(p * in_plane) * es;
             memset(gx, 0, (size_t)in_plane * es);
-            if (j->f64)
+            if (j->f64) {
                 backward_double(j, (const double *)x, (const double *)gy, (double *)gx);
-            else
+            } else if (!is_max2x2(j) || !max2x2_plane(j, (const float *)x, NULL, (const float *)gy, (float *)gx)) {
+                memset(gx, 0, (size_t)in_plane * es);
                 backward_float(j, (const float *)x, (const float *)gy, (float *)gx);
+            }
         }
     }
 }

@@ -319,21 +319,44 @@ typedef struct {
     int64_t okstride[ZF_MAX_DIMS];
 } sm_job;
 
-static void softmax_row_f32(const float *x, float *y, int64_t L, bool logsm) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define ZF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ZF_CLONES
+#endif
+
+/* One contiguous f32 row: max, sum of exp(x - max), then the output. The
+ * simd reductions let the compiler vectorize (lane order changes rounding,
+ * within the harness's f32 tolerance). */
+ZF_CLONES static void softmax_row_f32(const float *restrict x, float *restrict y, int64_t L, bool logsm) {
     float m = -INFINITY;
-    for (int64_t i = 0; i < L; i++) m = x[i] > m ? x[i] : m;
-    if (m == -INFINITY || m != m) m = m != m ? m : 0.0f;
+    bool nan = false;
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (int64_t i = 0; i < L; i++) {
+        m = x[i] > m ? x[i] : m;
+        nan |= x[i] != x[i];
+    }
+    if (nan) {
+        for (int64_t i = 0; i < L; i++) y[i] = NAN;
+        return;
+    }
+    if (m == -INFINITY) m = 0.0f; /* all -inf: exp gives 0, the sum 0 -> NaN like PyTorch */
     float s = 0;
     if (logsm) {
+#pragma omp simd reduction(+ : s)
         for (int64_t i = 0; i < L; i++) s += zf_vexpf(x[i] - m);
         float ls = m + logf(s);
+#pragma omp simd
         for (int64_t i = 0; i < L; i++) y[i] = x[i] - ls;
     } else {
+#pragma omp simd reduction(+ : s)
         for (int64_t i = 0; i < L; i++) {
-            y[i] = zf_vexpf(x[i] - m);
-            s += y[i];
+            float e = zf_vexpf(x[i] - m);
+            y[i] = e;
+            s += e;
         }
         float inv = 1.0f / s;
+#pragma omp simd
         for (int64_t i = 0; i < L; i++) y[i] *= inv;
     }
 }

@@ -5,7 +5,7 @@
  * zf_vexpf: exp(x) = 2^n * exp(r), n = round(x / ln2), r = x - n*ln2 split
  * in two parts (Cody-Waite), exp(r) by a degree-7 Taylor
  * polynomial on |r| <= ln2/2: max relative error about 2 ulp. Overflow gives
- * inf, underflow 0 (subnormal results are flushed), NaN propagates. */
+ * inf, results below ~2.5e-38 (x < -86.64) are flushed to 0, NaN propagates. */
 #ifndef ZF_ENGINE_CPU_VMATH_H
 #define ZF_ENGINE_CPU_VMATH_H
 
@@ -20,11 +20,14 @@ static inline float zf_bits_to_f32(uint32_t u) {
 }
 
 static inline float zf_vexpf(float x) {
-    const float hi = 88.7228391f, lo = -87.3365448f; /* exp(lo) = FLT_MIN */
-    float xc = x > hi ? hi : (x < lo ? lo : x);
-    float n = __builtin_roundevenf(xc * 1.44269504088896341f);
+    const float hi = 88.7228391f, lo = -86.64f; /* exp(lo) ~ 2.5e-38: below it the result is 0 */
+    float xc = x > hi ? hi : x;
+    xc = xc < lo ? lo : xc;
+    /* n = round-to-nearest-even(xc / ln2) by the 1.5*2^23 trick (vectorizes, unlike roundevenf) */
+    const float shifter = 12582912.0f;
+    float n = (xc * 1.44269504088896341f + shifter) - shifter;
     float r = xc - n * 0.693145751953125f; /* ln2 hi part (exact product) */
-    r = r - n * 1.42860682030941723212e-6f;  /* ln2 lo part */
+    r = r - n * 1.42860682030941723212e-6f; /* ln2 lo part */
     float p = 1.0f / 5040;
     p = p * r + 1.0f / 720;
     p = p * r + 1.0f / 120;
@@ -33,15 +36,14 @@ static inline float zf_vexpf(float x) {
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    /* 2^n in two halves so n = 128 does not overflow the exponent field */
+    /* 2^n as 2^(n-1) * 2, so n = 128 (x near hi) stays in the exponent range;
+     * n >= -125 here, so the biased exponent n + 126 is >= 1. */
     int32_t ni = (int32_t)n;
-    int32_t n1 = ni / 2, n2 = ni - n1;
-    float s1 = zf_bits_to_f32((uint32_t)(n1 + 127) << 23);
-    float s2 = zf_bits_to_f32((uint32_t)(n2 + 127) << 23);
-    float res = p * s1 * s2;
+    float s = zf_bits_to_f32((uint32_t)(ni + 126) << 23);
+    float res = p * s * 2.0f;
     res = x > hi ? INFINITY : res;
     res = x < lo ? 0.0f : res;
-    return x != x ? x : res;
+    return x == x ? res : x;
 }
 
 static inline float zf_vsigmoidf(float x) { return 1.0f / (1.0f + zf_vexpf(-x)); }

@@ -1,0 +1,354 @@
+/* CPU kernels of RMS_NORM, ROPE and ATTENTION (contracts in
+ * src/ops/llm_ops.c, semantics in include/zerfoo/ops.h).
+ *
+ * f32 runs on the data in place; f16/bf16 rows are converted to f32 in
+ * per-thread scratch and back; f64 runs in double (the gradient checks use
+ * it). Work is split over rows (tokens) or, for attention, over (batch,
+ * query, head) triples. Hot loops are plain C with several independent
+ * accumulators, compiled for AVX-512, AVX2 and baseline (target_clones). */
+#include <math.h>
+#include <string.h>
+
+#include "engine/cpu/cpu.h"
+#include "engine/cpu/vmath.h"
+
+#define ZF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* ---- vector helpers ---- */
+
+ZF_CLONES static float sumsq_f32(const float *x, int64_t n) {
+    float acc[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
+    float s = 0.0f;
+    for (int j = 0; j < 16; j++) s += acc[j];
+    for (; i < n; i++) s += x[i] * x[i];
+    return s;
+}
+
+ZF_CLONES static float dot_f32(const float *a, const float *b, int64_t n) {
+    float acc[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
+    float s = 0.0f;
+    for (int j = 0; j < 16; j++) s += acc[j];
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+ZF_CLONES static void axpy_f32(float *y, float a, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* y = x * s * (w + off), w NULL: y = x * s */
+ZF_CLONES static void scale_f32(float *y, const float *x, float s, const float *w, float off, int64_t n) {
+    if (w)
+        for (int64_t i = 0; i < n; i++) y[i] = x[i] * s * (w[i] + off);
+    else
+        for (int64_t i = 0; i < n; i++) y[i] = x[i] * s;
+}
+
+/* ---- rms_norm ---- */
+
+/* Set by a task that could not get its scratch memory. */
+static void set_failed(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
+
+typedef struct {
+    const zf_op_call *c;
+    int64_t D;
+    int failed;
+} row_job;
+
+static void rms_rows(void *arg, int64_t r0, int64_t r1) {
+    row_job *j = arg;
+    const zf_op_call *c = j->c;
+    const zf_tensor *x = c->in[0], *w = c->n_in > 1 ? c->in[1] : NULL;
+    const int64_t D = j->D;
+    const double eps = c->p.f[0], off = c->p.f[1];
+    const zf_dtype t = x->dtype;
+    if (t == ZF_F64) {
+        const double *wp = w ? (const double *)zf_ptr(w) : NULL;
+        for (int64_t r = r0; r < r1; r++) {
+            const double *xr = (const double *)zf_ptr(x) + r * D;
+            double *yr = (double *)zf_ptr(c->out) + r * D;
+            double ss = 0;
+            for (int64_t i = 0; i < D; i++) ss += xr[i] * xr[i];
+            const double s = 1.0 / sqrt(ss / (double)D + eps);
+            for (int64_t i = 0; i < D; i++) yr[i] = xr[i] * s * (wp ? wp[i] + off : 1.0);
+        }
+        return;
+    }
+    /* f32 in place; f16/bf16 through scratch: [x row | w as f32] */
+    float *buf = NULL, *wf = NULL;
+    if (t != ZF_F32 || (w && w->dtype != ZF_F32)) {
+        buf = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * (size_t)(2 * D));
+        if (!buf) {
+            set_failed(&j->failed);
+            return;
+        }
+        wf = buf + D;
+        if (w) zf_convert_to_f32(w->dtype, zf_ptr(w), wf, (size_t)D);
+    } else if (w) {
+        wf = (float *)zf_ptr(w);
+    }
+    if (!w) wf = NULL;
+    const size_t es = zf_dtype_size(t);
+    for (int64_t r = r0; r < r1; r++) {
+        const char *xr = zf_ptr(x) + (size_t)(r * D) * es;
+        char *yr = zf_ptr(c->out) + (size_t)(r * D) * es;
+        const float *xf = (const float *)xr;
+        if (buf) {
+            zf_convert_to_f32(t, xr, buf, (size_t)D);
+            xf = buf;
+        }
+        /* as ggml_rms_norm: scale = 1 / sqrt(mean + eps) in f32 */
+        const float mean = sumsq_f32(xf, D) / (float)D;
+        const float s = 1.0f / sqrtf(mean + (float)eps);
+        if (buf) {
+            scale_f32(buf, buf, s, wf, (float)off, D);
+            zf_convert_from_f32(t, buf, yr, (size_t)D);
+        } else {
+            scale_f32((float *)yr, xf, s, wf, (float)off, D);
+        }
+    }
+}
+
+static zf_status k_rms_norm(zf_engine *e, const zf_op_call *c) {
+    const zf_tensor *x = c->in[0];
+    row_job j = {c, x->shape[x->ndim - 1], 0};
+    if (j.D == 0) return ZF_OK;
+    int64_t rows = zf_numel(x) / j.D;
+    zf_parallel_for(e->pool, rows, 1 + 16384 / j.D, rms_rows, &j);
+    return j.failed ? zf_set_error(ZF_ERR_OOM, "rms_norm: out of memory") : ZF_OK;
+}
+
+/* ---- rope ---- */
+
+typedef struct {
+    const zf_op_call *c;
+    int64_t T, H, D, n_rot;
+    bool neox, inverse, pos_per_token;
+    int failed;
+} rope_job;
+
+static int64_t pos_at(const zf_tensor *pos, int64_t i) {
+    return pos->dtype == ZF_I64 ? ((const int64_t *)zf_ptr(pos))[i] : ((const int32_t *)zf_ptr(pos))[i];
+}
+
+/* Rotates the first n_rot dims of one head (y may be x): pair i is
+ * (2i, 2i+1) in normal mode, (i, i + n_rot/2) in neox mode. */
+static void rotate_f32(float *y, const float *x, const double *cs, const double *sn, int64_t n_rot, int64_t D,
+                       bool neox) {
+    const int64_t half = n_rot / 2;
+    for (int64_t i = 0; i < half; i++) {
+        const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+        const float a = x[i0], b = x[i1], co = (float)cs[i], si = (float)sn[i];
+        y[i0] = a * co - b * si;
+        y[i1] = a * si + b * co;
+    }
+    if (y != x)
+        for (int64_t i = n_rot; i < D; i++) y[i] = x[i];
+}
+static void rotate_f64(double *y, const double *x, const double *cs, const double *sn, int64_t n_rot, int64_t D,
+                       bool neox) {
+    const int64_t half = n_rot / 2;
+    for (int64_t i = 0; i < half; i++) {
+        const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
+        const double a = x[i0], b = x[i1];
+        y[i0] = a * cs[i] - b * sn[i];
+        y[i1] = a * sn[i] + b * cs[i];
+    }
+    for (int64_t i = n_rot; i < D; i++) y[i] = x[i];
+}
+
+static void rope_rows(void *arg, int64_t r0, int64_t r1) {
+    rope_job *j = arg;
+    const zf_op_call *c = j->c;
+    const zf_tensor *x = c->in[0], *pos = c->in[1];
+    const zf_dtype t = x->dtype;
+    const int64_t half = j->n_rot / 2, HD = j->H * j->D;
+    const double base = c->p.f[0], fscale = c->p.f[1];
+    /* scratch: inv_freq, cos, sin (double, half each), one head as f32 */
+    double *inv = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(double) * (size_t)(3 * half) + sizeof(float) * (size_t)j->D);
+    if (!inv) {
+        set_failed(&j->failed);
+        return;
+    }
+    double *cs = inv + half, *sn = cs + half;
+    float *hb = (float *)(sn + half);
+    const float *ff = c->n_in > 2 ? (const float *)zf_ptr(c->in[2]) : NULL;
+    for (int64_t i = 0; i < half; i++) {
+        inv[i] = pow(base, -2.0 * (double)i / (double)j->n_rot);
+        if (ff) inv[i] /= (double)ff[i];
+    }
+    const size_t es = zf_dtype_size(t);
+    for (int64_t r = r0; r < r1; r++) {
+        const double p = (double)pos_at(pos, j->pos_per_token ? r : r % j->T) * fscale;
+        for (int64_t i = 0; i < half; i++) {
+            const double th = j->inverse ? -p * inv[i] : p * inv[i];
+            cs[i] = cos(th);
+            sn[i] = sin(th);
+        }
+        for (int64_t h = 0; h < j->H; h++) {
+            const size_t o = (size_t)(r * HD + h * j->D);
+            if (t == ZF_F64) {
+                rotate_f64((double *)zf_ptr(c->out) + o, (const double *)zf_ptr(x) + o, cs, sn, j->n_rot, j->D,
+                           j->neox);
+            } else if (t == ZF_F32) {
+                rotate_f32((float *)zf_ptr(c->out) + o, (const float *)zf_ptr(x) + o, cs, sn, j->n_rot, j->D,
+                           j->neox);
+            } else {
+                zf_convert_to_f32(t, zf_ptr(x) + o * es, hb, (size_t)j->D);
+                rotate_f32(hb, hb, cs, sn, j->n_rot, j->D, j->neox);
+                zf_convert_from_f32(t, hb, zf_ptr(c->out) + o * es, (size_t)j->D);
+            }
+        }
+    }
+}
+
+static zf_status k_rope(zf_engine *e, const zf_op_call *c) {
+    const zf_tensor *x = c->in[0], *pos = c->in[1];
+    rope_job j = {.c = c, .neox = c->p.i[0] == 1, .n_rot = c->p.i[1], .inverse = c->p.i[2] != 0};
+    j.T = x->shape[x->ndim - 3];
+    j.H = x->shape[x->ndim - 2];
+    j.D = x->shape[x->ndim - 1];
+    j.pos_per_token = zf_numel(pos) != j.T;
+    int64_t rows = j.H > 0 && j.D > 0 ? zf_numel(x) / (j.H * j.D) : 0;
+    zf_parallel_for(e->pool, rows, 1 + 8192 / (j.H * j.D + 1), rope_rows, &j);
+    return j.failed ? zf_set_error(ZF_ERR_OOM, "rope: out of memory") : ZF_OK;
+}
+
+/* ---- attention ---- */
+
+#define KV_TILE 64 /* keys converted from f16 at a time */
+
+typedef struct {
+    const zf_op_call *c;
+    int o; /* 1 when batched */
+    int64_t B, T, Hq, D, S, Hkv;
+    float scale, softcap;
+    int64_t window, qpos0;
+    bool causal;
+    int failed;
+} attn_job;
+
+static size_t attn_scratch_bytes(const attn_job *j) {
+    return sizeof(float) * (size_t)(j->S + KV_TILE * j->D + j->D + 16);
+}
+
+/* Row s of k or v for batch b and kv head g. */
+static const char *kv_row(const zf_tensor *t, int o, int64_t b, int64_t s, int64_t g) {
+    int64_t off = (o ? b * t->stride[0] : 0) + s * t->stride[o] + g * t->stride[o + 1];
+    return zf_ptr(t) + off * (int64_t)zf_dtype_size(t->dtype);
+}
+
+/* Keys/values [s0, s1) of (b, g) as f32 rows of D: in place for f32 (rows
+ * *ld elements apart), converted into `tile` (rows D apart) for f16.
+ * Returns the first row. */
+static const float *kv_block(const zf_tensor *t, int o, int64_t b, int64_t g, int64_t s0, int64_t s1, int64_t D,
+                             float *tile, int64_t *ld) {
+    if (t->dtype == ZF_F32) {
+        *ld = t->stride[o];
+        return (const float *)(const void *)kv_row(t, o, b, s0, g);
+    }
+    for (int64_t s = s0; s < s1; s++)
+        zf_convert_to_f32(t->dtype, kv_row(t, o, b, s, g), tile + (s - s0) * D, (size_t)D);
+    *ld = D;
+    return tile;
+}
+
+ZF_CLONES static float exp_sum(float *z, int64_t n, float m) {
+    float acc[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++) {
+            z[i + k] = zf_vexpf(z[i + k] - m);
+            acc[k] += z[i + k];
+        }
+    float s = 0.0f;
+    for (int k = 0; k < 16; k++) s += acc[k];
+    for (; i < n; i++) {
+        z[i] = zf_vexpf(z[i] - m);
+        s += z[i];
+    }
+    return s;
+}
+
+static void attn_tasks(void *arg, int64_t i0, int64_t i1) {
+    attn_job *j = arg;
+    const zf_op_call *c = j->c;
+    const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
+    const int64_t D = j->D, S = j->S, G = j->Hq / j->Hkv;
+    float *z = zf_cpu_scratch(ZF_SCRATCH_ATTN, attn_scratch_bytes(j));
+    if (!z) {
+        set_failed(&j->failed);
+        return;
+    }
+    float *tile = z + S, *acc = tile + KV_TILE * D;
+    for (int64_t i = i0; i < i1; i++) {
+        const int64_t h = i % j->Hq, t = (i / j->Hq) % j->T, b = i / (j->Hq * j->T), g = h / G;
+        const float *q = (const float *)zf_ptr(c->in[0]) + i * D;
+        float *out = (float *)zf_ptr(c->out) + i * D;
+        const int64_t qpos = j->qpos0 + t;
+        int64_t lo = 0, hi = S; /* visible keys [lo, hi) */
+        if (j->causal && qpos + 1 < hi) hi = qpos + 1;
+        if (j->window > 0 && qpos - j->window + 1 > lo) lo = qpos - j->window + 1;
+        memset(out, 0, sizeof(float) * (size_t)D);
+        if (hi <= lo) continue;
+        const float *mrow = NULL;
+        if (mask) mrow = (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->T : 0) + t) * S;
+        float m = -INFINITY;
+        for (int64_t s0 = lo; s0 < hi; s0 += KV_TILE) {
+            const int64_t s1 = s0 + KV_TILE < hi ? s0 + KV_TILE : hi;
+            int64_t ld;
+            const float *kr = kv_block(k, j->o, b, g, s0, s1, D, tile, &ld);
+            for (int64_t s = s0; s < s1; s++) {
+                float zz = dot_f32(q, kr + (s - s0) * ld, D) * j->scale;
+                if (j->softcap > 0.0f) zz = j->softcap * tanhf(zz / j->softcap);
+                if (mrow) zz += mrow[s];
+                z[s - lo] = zz;
+                if (zz > m) m = zz;
+            }
+        }
+        if (m == -INFINITY) continue; /* every visible key masked */
+        const float sum = exp_sum(z, hi - lo, m);
+        memset(acc, 0, sizeof(float) * (size_t)D);
+        for (int64_t s0 = lo; s0 < hi; s0 += KV_TILE) {
+            const int64_t s1 = s0 + KV_TILE < hi ? s0 + KV_TILE : hi;
+            int64_t ld;
+            const float *vr = kv_block(v, j->o, b, g, s0, s1, D, tile, &ld);
+            for (int64_t s = s0; s < s1; s++)
+                if (z[s - lo] != 0.0f) axpy_f32(acc, z[s - lo], vr + (s - s0) * ld, D);
+        }
+        const float inv = 1.0f / sum;
+        for (int64_t d = 0; d < D; d++) out[d] = acc[d] * inv;
+    }
+}
+
+static zf_status k_attention(zf_engine *e, const zf_op_call *c) {
+    const zf_tensor *q = c->in[0], *k = c->in[1];
+    attn_job j = {.c = c, .o = q->ndim - 3};
+    j.B = j.o ? q->shape[0] : 1;
+    j.T = q->shape[j.o];
+    j.Hq = q->shape[j.o + 1];
+    j.D = q->shape[j.o + 2];
+    j.S = k->shape[j.o];
+    j.Hkv = k->shape[j.o + 1];
+    j.scale = (float)c->p.f[0];
+    j.softcap = (float)c->p.f[1];
+    j.window = c->p.i[0];
+    j.qpos0 = c->p.i[1];
+    j.causal = c->p.i[2] != 0;
+    int64_t tasks = j.B * j.T * j.Hq;
+    int64_t work = j.S * j.D > 0 ? j.S * j.D : 1;
+    zf_parallel_for(e->pool, tasks, 1 + 32768 / work, attn_tasks, &j);
+    return j.failed ? zf_set_error(ZF_ERR_OOM, "attention: out of memory") : ZF_OK;
+}
+
+void zf_cpu_register_llm(zf_kernel_fn *k) {
+    k[ZF_OP_RMS_NORM] = k_rms_norm;
+    k[ZF_OP_ROPE] = k_rope;
+    k[ZF_OP_ATTENTION] = k_attention;
+}

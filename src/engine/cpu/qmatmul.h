@@ -1,0 +1,106 @@
+/* zerfoo — quantized matrix multiply internals (CPU engine).
+ *
+ *   y[m, n] = sum_k x[m, k] * W[n, k]
+ *
+ * W is [N, K] in a GGUF weight type, each row K / block_size blocks as
+ * stored in the file (layouts in src/formats/quant_legacy.c and quant_k.c,
+ * from ggml-common.h). For the block types every row of x is first quantized
+ * to 8-bit blocks ("qx rows", below), the way llama.cpp quantizes
+ * activations, and the dot products are integer sums of q_w * q_x per
+ * sub-block, scaled in float once per block. For f32/f16/bf16 weights the
+ * qx row is x itself in f32.
+ *
+ * qx row layouts (bytes; K elements; every array starts 4-byte aligned and a
+ * row is padded to a multiple of 64 bytes, pad bytes zero):
+ *   ZF_QX_Q8_0 (weights q4_0, q5_0, q8_0) and ZF_QX_Q8_1 (q4_1, q5_1),
+ *     nb = K/32 blocks, nbp = nb rounded up to even:
+ *     int8 qs[K] | float d[nbp] | float s[nbp]
+ *     Block b: amax = max |x|, d = amax/127 rounded to f16 (ggml stores it
+ *     as f16), qs = round-half-even(x * 127/amax), s = d * sum(qs) for Q8_0
+ *     and f16(amax/127 * sum(qs)) for Q8_1 (ggml's block_q8_1.s). With s
+ *     the weight offsets/minimums are applied once per block.
+ *   ZF_QX_Q8_K (weights q2_k ... q6_k), nb = K/256 super-blocks:
+ *     int8 qs[K] | float d[nb] | int16 bsums[K/16]
+ *     As ggml's block_q8_K: iscale = 127/amax, qs = round-half-even(x *
+ *     iscale), d = 1/iscale, bsums[j] = sum of qs[16j .. 16j+15].
+ *   ZF_QX_F32 (weights f32, f16, bf16): float x[K].
+ *
+ * A dot kernel computes one weight row against nr <= ZF_QDOT_MAX_ROWS qx
+ * rows, decoding each weight block once for all of them (prefill reuses the
+ * decoded weights; decode has nr = 1). */
+#ifndef ZF_ENGINE_CPU_QMATMUL_H
+#define ZF_ENGINE_CPU_QMATMUL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zerfoo/dtype.h"
+#include "zerfoo/error.h"
+#include "zerfoo/threadpool.h"
+
+#define ZF_QDOT_MAX_ROWS 8
+#define ZF_QDOT_MAX_ROWS_F32 4 /* f32/f16/bf16 weights */
+
+typedef enum zf_qx_kind { ZF_QX_F32 = 0, ZF_QX_Q8_0, ZF_QX_Q8_1, ZF_QX_Q8_K, ZF_QX_COUNT } zf_qx_kind;
+
+/* Activation format for weights of dtype w (ZF_QX_COUNT when unsupported). */
+zf_qx_kind zf_qx_kind_for(zf_dtype w);
+/* Bytes of one qx row of K elements (a multiple of 64). */
+size_t zf_qx_row_bytes(zf_qx_kind kind, int64_t K);
+/* Quantizes x[0..K) into one qx row (K a multiple of the block size). */
+void zf_qx_quantize(zf_qx_kind kind, const float *x, uint8_t *row, int64_t K);
+
+/* Byte offsets of a qx row's arrays. */
+static inline size_t zf_qx_d_offset(int64_t K) { return (size_t)K; }
+static inline size_t zf_qx_s_offset(int64_t K) { return (size_t)K + 4 * (size_t)((K / 32 + 1) & ~(int64_t)1); }
+static inline size_t zf_qx_bsums_offset(int64_t K) { return (size_t)K + 4 * (size_t)(K / 256); }
+
+/* y[r * y_stride] = dot(W row w, qx row r) for r < nr; qx row r starts at
+ * qx + r * qx_stride. K is a multiple of the weight block size. Each row's
+ * result is bitwise the same for every nr (grouping never changes the
+ * rounding), so a prompt gives the same numbers in one batch or token by
+ * token. For f32/f16/bf16 weights nr <= 4. */
+typedef void (*zf_qdot_fn)(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx_stride, int nr, float *y,
+                           int64_t y_stride);
+
+/* Integer scales of one K-type super-block (qdot_ref.c): for each sub-block
+ * j of 16 elements, w_i = dA * sa[j] * q_i - dB * sb[j] with q_i the
+ * unsigned level (q2_k 0..3, q3_k 0..7 = low2 + 4*hbit, q4_k 0..15, q5_k
+ * 0..31, q6_k 0..63). Returns the block size in bytes. */
+int zf_qk_scales(zf_dtype t, const uint8_t *blk, int16_t sa[16], int16_t sb[16], float *dA, float *dB);
+
+/* One instruction set's dot kernels, indexed by weight dtype (NULL: none). */
+typedef struct zf_qkernels {
+    const char *name;
+    bool (*supported)(void); /* can this CPU run them? */
+    int max_rows;            /* most x rows per dot call (<= ZF_QDOT_MAX_ROWS) */
+    zf_qdot_fn dot[ZF_DTYPE_COUNT];
+} zf_qkernels;
+
+/* Portable C (qdot_ref.c), AVX2+FMA+F16C (qdot_avx2.c), AVX-512
+ * F/BW/VL/VNNI (qdot_avx512.c; x86 builds only). */
+extern const zf_qkernels zf_qkernels_ref;
+extern const zf_qkernels zf_qkernels_avx2;
+extern const zf_qkernels zf_qkernels_avx512;
+/* The kernel sets, best first, NULL-terminated; and the best this CPU runs
+ * (ZF_QMATMUL_ISA=ref|avx2|avx512 in the environment picks one, for tests
+ * and benchmarks). */
+extern const zf_qkernels *const zf_qkernels_all[];
+const zf_qkernels *zf_qkernels_best(void);
+
+/* How zf_qmatmul_run computes: dot kernels on (quantized) x rows, or W
+ * dequantized to f32 in tiles of rows multiplied with zf_sgemm (f32 W
+ * directly). AUTO: the dots for block types; for f32/f16/bf16 weights the
+ * gemm from M >= 32 (f32) / 48 (f16, bf16), measured crossovers. */
+typedef enum zf_qmm_path { ZF_QMM_AUTO = 0, ZF_QMM_DOT, ZF_QMM_GEMM } zf_qmm_path;
+
+/* The whole product on a pool (NULL: calling thread): x [M, K] f32 rows,
+ * W [N, K] of dtype wt, y [M, N]. Uses `kern` (NULL: the best). Returns
+ * ZF_ERR_OOM when a scratch buffer cannot grow. */
+zf_status zf_qmatmul_run(const zf_qkernels *kern, zf_threadpool *pool, zf_dtype wt, int64_t M, int64_t N,
+                         int64_t K, const float *x, const void *w, float *y);
+zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_qmm_path path, zf_dtype wt,
+                              int64_t M, int64_t N, int64_t K, const float *x, const void *w, float *y);
+
+#endif

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""LLM parity with llama.cpp (llama-cpp-python, built from source).
+
+1. Greedy continuations on real models (Gemma 3 270M, SmolLM2-135M), same
+   GGUF file and the same prompt token ids on both sides: the first generated
+   token must match for every prompt, and 32-token continuations must match
+   exactly for at least 90% of the prompts.
+2. Perplexity of an English text (the first 16 KB of the GPL-3 text Debian
+   ships in /usr/share/common-licenses, or --ppl-file): within 1% of llama.cpp's, computed
+   the way llama.cpp's perplexity tool does (windows of N tokens starting with
+   BOS, second half of each window scored).
+3. Families without a registry model (qwen2, qwen3, phi3 (whose window
+   llama.cpp ignores, as zerfoo does), llama, gemma3 with a tiny window): small random-weight GGUF files
+   written with the `gguf` package; the logits of the last position after a
+   batched prefill and a few single-token decode steps must agree.
+
+Prints 'N passed, M failed'. Exits 0 when everything passes (or when
+llama_cpp is not installed: then it says so and skips).
+"""
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROMPTS = [
+    "The capital of France is",
+    "Once upon a time, in a small village by the sea,",
+    "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n",
+    "The three primary colors are",
+    "To make a cup of tea, first",
+    "Water boils at 100 degrees Celsius, which is",
+    "The quick brown fox",
+    "In 1969, Neil Armstrong",
+    "Photosynthesis is the process by which",
+    "SELECT name, age FROM users WHERE",
+    "The best way to learn a new language is",
+    "Q: What is 12 times 12?\nA:",
+    "My favourite fruits are apples, bananas and",
+    "The mitochondria is",
+    "import numpy as np\nx = np.arange(10)\n",
+    "Dear Sir or Madam,\n\nI am writing to",
+    "The theory of relativity was developed by",
+    "Rain is falling on the",
+    "List of planets in the solar system: Mercury, Venus,",
+    "A haiku about autumn:\n",
+    "The stock market fell sharply today after",
+    "Bonjour, je m'appelle",
+    "Here is a recipe for pancakes. Ingredients:",
+    "The most important thing about software testing is",
+]
+MODELS = {
+    "gemma3-270m": "gemma-3-270m-q4_k_m.gguf",
+    "smollm2-135m": "SmolLM2-135M-Instruct.Q4_1.gguf",
+}
+
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+
+
+def model_path(zerfoo, name):
+    d = os.environ.get("ZF_MODEL_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "zerfoo", "models")
+    p = os.path.join(d, MODELS[name])
+    if not os.path.exists(p):  # installs it into the cache
+        subprocess.run([zerfoo, "info", name], stdout=subprocess.DEVNULL, check=True)
+    return p
+
+
+def tool_lines(tool, args, lines):
+    out = subprocess.run([tool] + args, input="".join(l + "\n" for l in lines), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    return out.stdout.splitlines()
+
+
+def llama(path, n_ctx, logits_all=False):
+    from llama_cpp import Llama
+    return Llama(model_path=path, n_ctx=n_ctx, n_batch=512, n_threads=2, logits_all=logits_all, verbose=False)
+
+
+def last_logits(llm):
+    """Logits of the last evaluated token (llm.scores is only filled with logits_all)."""
+    import llama_cpp
+    p = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
+    return np.ctypeslib.as_array(p, shape=(llm.n_vocab(),)).astype(np.float64)
+
+
+def greedy_ref(llm, ids, n):
+    llm.reset()
+    llm.eval(ids)
+    out = []
+    for _ in range(n):
+        tok = int(np.argmax(last_logits(llm)))
+        out.append(tok)
+        llm.eval([tok])
+    return out
+
+
+def test_generation(tool, name, path, n_gen):
+    llm = llama(path, 512)
+    prompts = [llm.tokenize(p.encode(), add_bos=True, special=True) for p in PROMPTS]
+    ref = [greedy_ref(llm, ids, n_gen) for ids in prompts]
+    ours = [list(map(int, l.split())) for l in tool_lines(tool, ["gen", path, str(n_gen), "512"],
+                                                          [" ".join(map(str, ids)) for ids in prompts])]
+    first = sum(r[0] == o[0] for r, o in zip(ref, ours))
+    full = sum(r == o for r, o in zip(ref, ours))
+    for p, r, o in zip(PROMPTS, ref, ours):
+        if r != o:
+            k = next(i for i in range(n_gen) if i >= len(o) or r[i] != o[i])
+            print(f"     {name}: {p[:40]!r} diverges at token {k}: llama.cpp {r[k]} zerfoo {o[k] if k < len(o) else None}")
+    check(first == len(prompts), f"{name}: first greedy token matches llama.cpp for {first}/{len(prompts)} prompts")
+    check(full >= math.ceil(0.9 * len(prompts)),
+          f"{name}: {n_gen}-token greedy continuations match exactly for {full}/{len(prompts)} prompts (need 90%)")
+    del llm
+
+
+def ref_perplexity(path, text, n_ctx):
+    llm = llama(path, n_ctx, logits_all=True)
+    toks = llm.tokenize(text.encode(), add_bos=True, special=False)
+    add_bos = llm._model.add_bos_token() if hasattr(llm._model, "add_bos_token") else True
+    bos = llm.token_bos()
+    nll, count = 0.0, 0
+    for c in range(len(toks) // n_ctx):
+        win = toks[c * n_ctx:(c + 1) * n_ctx]
+        if add_bos:
+            win = [bos] + win[1:]
+        llm.reset()
+        llm.eval(win)
+        lg = np.array(llm.scores[:n_ctx], dtype=np.float64)
+        for j in range(n_ctx // 2, n_ctx - 1):
+            row = lg[j]
+            m = row.max()
+            nll -= row[toks[c * n_ctx + j + 1]] - m - math.log(np.exp(row - m).sum())
+            count += 1
+    del llm
+    return math.exp(nll / count), count
+
+
+def test_perplexity(zerfoo, name, path, n_ctx, src):
+    with open(src, encoding="utf-8") as f:
+        text = f.read()[:16384]
+    txt = os.path.join(tempfile.mkdtemp(), "ppl.txt")
+    with open(txt, "w", encoding="utf-8") as f:
+        f.write(text)
+    ref, count = ref_perplexity(path, text, n_ctx)
+    out = subprocess.run([zerfoo, "perplexity", path, txt, "-c", str(n_ctx)], capture_output=True, text=True)
+    ours = float(out.stdout.strip()) if out.returncode == 0 else float("nan")
+    rel = abs(ours - ref) / ref
+    check(rel < 0.01, f"{name}: perplexity {ours:.4f} vs llama.cpp {ref:.4f} ({count} tokens, {100 * rel:.3f}% apart)")
+
+
+# ---- random-weight files for the families without a registry model ----
+
+def tokenizer_fields(src):
+    """tokenizer.* metadata of a real file, to give the random models a vocabulary."""
+    import gguf
+    r = gguf.GGUFReader(src)
+    out = []
+    for k, f in r.fields.items():
+        if not k.startswith("tokenizer.") or k == "tokenizer.chat_template":
+            continue
+        out.append((k, f.types, f.contents()))
+    return out
+
+
+def write_random(path, arch, tok_fields, n_vocab, cfg, seed):
+    import gguf
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(path, arch)
+    E, H, Hkv, D, F, L = cfg["E"], cfg["H"], cfg["Hkv"], cfg["D"], cfg["F"], cfg["L"]
+    w.add_context_length(1024)
+    w.add_embedding_length(E)
+    w.add_block_count(L)
+    w.add_feed_forward_length(F)
+    w.add_head_count(H)
+    w.add_head_count_kv(Hkv)
+    w.add_key_length(D)
+    w.add_value_length(D)
+    w.add_rope_dimension_count(cfg.get("rot", D))
+    w.add_layer_norm_rms_eps(1e-6)
+    w.add_rope_freq_base(10000.0)
+    if cfg.get("window"):
+        w.add_sliding_window(cfg["window"])
+    for k, types, v in tok_fields:
+        if types[0] == gguf.GGUFValueType.ARRAY:
+            w.add_array(k, v)
+        elif types[0] == gguf.GGUFValueType.STRING:
+            w.add_string(k, v)
+        elif types[0] == gguf.GGUFValueType.BOOL:
+            w.add_bool(k, v)
+        else:
+            w.add_uint32(k, int(v))
+
+    def t(name, *shape, scale=None, norm=False):
+        if norm:
+            a = 1.0 + 0.1 * rng.standard_normal(shape)
+        else:
+            a = rng.standard_normal(shape) * (scale if scale else 1.0 / math.sqrt(shape[-1]))
+        w.add_tensor(name, a.astype(np.float32))
+
+    t("token_embd.weight", n_vocab, E, scale=1.0)
+    t("output_norm.weight", E, norm=True)
+    for i in range(L):
+        p = f"blk.{i}."
+        t(p + "attn_norm.weight", E, norm=True)
+        if arch == "phi3":
+            t(p + "attn_qkv.weight", H * D + 2 * Hkv * D, E)
+        else:
+            t(p + "attn_q.weight", H * D, E)
+            t(p + "attn_k.weight", Hkv * D, E)
+            t(p + "attn_v.weight", Hkv * D, E)
+        if arch == "qwen2":
+            for n, o in (("q", H * D), ("k", Hkv * D), ("v", Hkv * D)):
+                t(p + f"attn_{n}.bias", o, scale=0.5)
+        if arch in ("qwen3", "gemma3"):
+            t(p + "attn_q_norm.weight", D, norm=True)
+            t(p + "attn_k_norm.weight", D, norm=True)
+        t(p + "attn_output.weight", E, H * D)
+        if arch == "gemma3":
+            t(p + "post_attention_norm.weight", E, norm=True)
+            t(p + "post_ffw_norm.weight", E, norm=True)
+        t(p + "ffn_norm.weight", E, norm=True)
+        if arch == "phi3":
+            t(p + "ffn_up.weight", 2 * F, E)
+        else:
+            t(p + "ffn_gate.weight", F, E)
+            t(p + "ffn_up.weight", F, E)
+        t(p + "ffn_down.weight", E, F)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def test_random_families(tool, tok_src):
+    import gguf  # noqa: F401
+    tok = tokenizer_fields(tok_src)
+    n_vocab = next(len(v) for k, _, v in tok if k == "tokenizer.ggml.tokens")
+    base = dict(E=64, H=4, Hkv=2, D=16, F=128, L=3)
+    cases = [
+        ("llama", dict(base)),
+        ("qwen2", dict(base)),
+        ("qwen3", dict(base)),
+        ("phi3", dict(base, Hkv=4, window=8)),
+        ("gemma3", dict(base, L=6, window=8)),
+    ]
+    rng = np.random.default_rng(7)
+    prompts = [rng.integers(3, n_vocab, size=n).tolist() for n in (5, 19, 40)]
+    with tempfile.TemporaryDirectory() as d:
+        for arch, cfg in cases:
+            path = os.path.join(d, arch + ".gguf")
+            write_random(path, arch, tok, n_vocab, cfg, seed=hash(arch) % 1000)
+            try:
+                llm = llama(path, 256)
+            except Exception as e:  # noqa: BLE001
+                check(False, f"{arch}: llama.cpp cannot load the random file: {e}")
+                continue
+            for ids in prompts:
+                split = 4  # the last 4 tokens are decoded one at a time
+                llm.reset()
+                llm.eval(ids[:-split])
+                for tk in ids[-split:]:
+                    llm.eval([tk])
+                ref = last_logits(llm)
+                line = tool_lines(tool, ["logits", path, "256", str(split)], [" ".join(map(str, ids))])[0]
+                ours = np.array(line.split(), dtype=np.float64)
+                err = np.abs(ours - ref).max() / (np.abs(ref).max() + 1e-9)
+                check(err < 2e-2 and ours.argmax() == ref.argmax(),
+                      f"{arch}: random weights, {len(ids)}-token prompt: max logit error {err:.2e} of the largest, "
+                      f"argmax {ours.argmax()} vs {ref.argmax()}")
+            del llm
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--zerfoo", required=True)
+    ap.add_argument("--models", nargs="*", default=list(MODELS))
+    ap.add_argument("--n-gen", type=int, default=32)
+    ap.add_argument("--ppl-ctx", type=int, default=256)
+    ap.add_argument("--skip-random", action="store_true")
+    ap.add_argument("--only-random", action="store_true")
+    ap.add_argument("--ppl-file", default="/usr/share/common-licenses/GPL-3")
+    a = ap.parse_args()
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        print("llama_cpp (llama-cpp-python) is not installed: LLM parity skipped")
+        print("0 passed, 0 failed")
+        return 0
+    paths = {n: model_path(a.zerfoo, n) for n in a.models}
+    for n in ([] if a.only_random else a.models):
+        test_generation(a.tool, n, paths[n], a.n_gen)
+        test_perplexity(a.zerfoo, n, paths[n], a.ppl_ctx, a.ppl_file)
+    if not a.skip_random:
+        test_random_families(a.tool, paths.get("smollm2-135m") or model_path(a.zerfoo, "smollm2-135m"))
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
