@@ -13,6 +13,11 @@ PyTorch (Debian's python3-torch, torch.set_num_threads(N)) runs the same
 number of epochs over shuffled batches of pre-loaded tensors (model.train(),
 zero_grad, forward, F.cross_entropy, backward, step), timed the same way.
 Both run in this one script, one after the other, on the same machine.
+PyTorch runs with OMP_WAIT_POLICY=PASSIVE unless --omp-wait says otherwise:
+with libgomp's default spinning, PyTorch slows down 10x or more as soon as
+another process shares the 2 cores (on this shared machine it measured ~2k
+MLP samples/s spinning against ~30k passive); zerfoo's pool spins briefly
+and then sleeps.
 Prints samples/s for each and the ratio zerfoo / PyTorch; with --repeat R,
 the best of R runs of each. Also prints each side's test accuracy after the
 last epoch (10,000 test images), so `--epochs 10` compares the recipes too
@@ -29,9 +34,9 @@ import sys
 import time
 
 import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+# torch is imported in main(), after OMP_WAIT_POLICY is set (libgomp reads it once).
+torch = nn = F = None
 
 DATA = os.environ.get("ZF_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 
@@ -113,13 +118,21 @@ def main():
     ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant")
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--omp-wait", choices=("passive", "active", "default"), default="passive",
+                    help="OMP_WAIT_POLICY for PyTorch (default: passive)")
     a = ap.parse_args()
+    if a.omp_wait != "default":
+        os.environ["OMP_WAIT_POLICY"] = a.omp_wait.upper()
+    global torch, nn, F
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
     torch.set_num_threads(a.threads)
     x, y = load_split("train")
     tx, ty = load_split("t10k")
     print(f"training speed, Fashion-MNIST {x.shape[0]} images, batch {a.batch_size}, Adam lr 1e-3 "
           f"({a.schedule}, label smoothing {a.label_smoothing}), {a.epochs} epoch(s), {a.threads} threads, "
-          f"best of {a.repeat}; torch {torch.__version__}")
+          f"best of {a.repeat}; torch {torch.__version__}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}")
     print(f"{'model':8s} {'zerfoo samples/s':>18s} {'torch samples/s':>16s} {'ratio':>7s} "
           f"{'zerfoo test acc':>16s} {'torch test acc':>15s}")
     for name in a.models.split(","):
