@@ -1,16 +1,14 @@
-/* CPU kernels of RMS_NORM, ROPE and ATTENTION (contracts in
+/* CPU kernels of RMS_NORM and ROPE (contracts in
  * src/ops/llm_ops.c, semantics in include/zerfoo/ops.h).
  *
  * f32 runs on the data in place; f16/bf16 rows are converted to f32 in
  * per-thread scratch and back; f64 runs in double (the gradient checks use
- * it). Work is split over rows (tokens) or, for attention, over (batch,
- * query, head) triples. Hot loops are plain C with several independent
+ * it). Work is split over rows (tokens). Hot loops are plain C with several independent
  * accumulators, compiled for AVX-512, AVX2 and baseline (target_clones). */
 #include <math.h>
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
-#include "engine/cpu/vmath.h"
 
 #define ZF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -25,21 +23,6 @@ ZF_CLONES static float sumsq_f32(const float *x, int64_t n) {
     for (int j = 0; j < 16; j++) s += acc[j];
     for (; i < n; i++) s += x[i] * x[i];
     return s;
-}
-
-ZF_CLONES static float dot_f32(const float *a, const float *b, int64_t n) {
-    float acc[16] = {0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
-    float s = 0.0f;
-    for (int j = 0; j < 16; j++) s += acc[j];
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-ZF_CLONES static void axpy_f32(float *y, float a, const float *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 /* y = x * s * (w + off), w NULL: y = x * s */
@@ -220,135 +203,7 @@ static zf_status k_rope(zf_engine *e, const zf_op_call *c) {
     return j.failed ? zf_set_error(ZF_ERR_OOM, "rope: out of memory") : ZF_OK;
 }
 
-/* ---- attention ---- */
-
-#define KV_TILE 64 /* keys converted from f16 at a time */
-
-typedef struct {
-    const zf_op_call *c;
-    int o; /* 1 when batched */
-    int64_t B, T, Hq, D, S, Hkv;
-    float scale, softcap;
-    int64_t window, qpos0;
-    bool causal;
-    int failed;
-} attn_job;
-
-static size_t attn_scratch_bytes(const attn_job *j) {
-    return sizeof(float) * (size_t)(j->S + KV_TILE * j->D + j->D + 16);
-}
-
-/* Row s of k or v for batch b and kv head g. */
-static const char *kv_row(const zf_tensor *t, int o, int64_t b, int64_t s, int64_t g) {
-    int64_t off = (o ? b * t->stride[0] : 0) + s * t->stride[o] + g * t->stride[o + 1];
-    return zf_ptr(t) + off * (int64_t)zf_dtype_size(t->dtype);
-}
-
-/* Keys/values [s0, s1) of (b, g) as f32 rows of D: in place for f32 (rows
- * *ld elements apart), converted into `tile` (rows D apart) for f16.
- * Returns the first row. */
-static const float *kv_block(const zf_tensor *t, int o, int64_t b, int64_t g, int64_t s0, int64_t s1, int64_t D,
-                             float *tile, int64_t *ld) {
-    if (t->dtype == ZF_F32) {
-        *ld = t->stride[o];
-        return (const float *)(const void *)kv_row(t, o, b, s0, g);
-    }
-    for (int64_t s = s0; s < s1; s++)
-        zf_convert_to_f32(t->dtype, kv_row(t, o, b, s, g), tile + (s - s0) * D, (size_t)D);
-    *ld = D;
-    return tile;
-}
-
-ZF_CLONES static float exp_sum(float *z, int64_t n, float m) {
-    float acc[16] = {0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int k = 0; k < 16; k++) {
-            z[i + k] = zf_vexpf(z[i + k] - m);
-            acc[k] += z[i + k];
-        }
-    float s = 0.0f;
-    for (int k = 0; k < 16; k++) s += acc[k];
-    for (; i < n; i++) {
-        z[i] = zf_vexpf(z[i] - m);
-        s += z[i];
-    }
-    return s;
-}
-
-static void attn_tasks(void *arg, int64_t i0, int64_t i1) {
-    attn_job *j = arg;
-    const zf_op_call *c = j->c;
-    const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
-    const int64_t D = j->D, S = j->S, G = j->Hq / j->Hkv;
-    float *z = zf_cpu_scratch(ZF_SCRATCH_ATTN, attn_scratch_bytes(j));
-    if (!z) {
-        set_failed(&j->failed);
-        return;
-    }
-    float *tile = z + S, *acc = tile + KV_TILE * D;
-    for (int64_t i = i0; i < i1; i++) {
-        const int64_t h = i % j->Hq, t = (i / j->Hq) % j->T, b = i / (j->Hq * j->T), g = h / G;
-        const float *q = (const float *)zf_ptr(c->in[0]) + i * D;
-        float *out = (float *)zf_ptr(c->out) + i * D;
-        const int64_t qpos = j->qpos0 + t;
-        int64_t lo = 0, hi = S; /* visible keys [lo, hi) */
-        if (j->causal && qpos + 1 < hi) hi = qpos + 1;
-        if (j->window > 0 && qpos - j->window + 1 > lo) lo = qpos - j->window + 1;
-        memset(out, 0, sizeof(float) * (size_t)D);
-        if (hi <= lo) continue;
-        const float *mrow = NULL;
-        if (mask) mrow = (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->T : 0) + t) * S;
-        float m = -INFINITY;
-        for (int64_t s0 = lo; s0 < hi; s0 += KV_TILE) {
-            const int64_t s1 = s0 + KV_TILE < hi ? s0 + KV_TILE : hi;
-            int64_t ld;
-            const float *kr = kv_block(k, j->o, b, g, s0, s1, D, tile, &ld);
-            for (int64_t s = s0; s < s1; s++) {
-                float zz = dot_f32(q, kr + (s - s0) * ld, D) * j->scale;
-                if (j->softcap > 0.0f) zz = j->softcap * tanhf(zz / j->softcap);
-                if (mrow) zz += mrow[s];
-                z[s - lo] = zz;
-                if (zz > m) m = zz;
-            }
-        }
-        if (m == -INFINITY) continue; /* every visible key masked */
-        const float sum = exp_sum(z, hi - lo, m);
-        memset(acc, 0, sizeof(float) * (size_t)D);
-        for (int64_t s0 = lo; s0 < hi; s0 += KV_TILE) {
-            const int64_t s1 = s0 + KV_TILE < hi ? s0 + KV_TILE : hi;
-            int64_t ld;
-            const float *vr = kv_block(v, j->o, b, g, s0, s1, D, tile, &ld);
-            for (int64_t s = s0; s < s1; s++)
-                if (z[s - lo] != 0.0f) axpy_f32(acc, z[s - lo], vr + (s - s0) * ld, D);
-        }
-        const float inv = 1.0f / sum;
-        for (int64_t d = 0; d < D; d++) out[d] = acc[d] * inv;
-    }
-}
-
-static zf_status k_attention(zf_engine *e, const zf_op_call *c) {
-    const zf_tensor *q = c->in[0], *k = c->in[1];
-    attn_job j = {.c = c, .o = q->ndim - 3};
-    j.B = j.o ? q->shape[0] : 1;
-    j.T = q->shape[j.o];
-    j.Hq = q->shape[j.o + 1];
-    j.D = q->shape[j.o + 2];
-    j.S = k->shape[j.o];
-    j.Hkv = k->shape[j.o + 1];
-    j.scale = (float)c->p.f[0];
-    j.softcap = (float)c->p.f[1];
-    j.window = c->p.i[0];
-    j.qpos0 = c->p.i[1];
-    j.causal = c->p.i[2] != 0;
-    int64_t tasks = j.B * j.T * j.Hq;
-    int64_t work = j.S * j.D > 0 ? j.S * j.D : 1;
-    zf_parallel_for(e->pool, tasks, 1 + 32768 / work, attn_tasks, &j);
-    return j.failed ? zf_set_error(ZF_ERR_OOM, "attention: out of memory") : ZF_OK;
-}
-
 void zf_cpu_register_llm(zf_kernel_fn *k) {
     k[ZF_OP_RMS_NORM] = k_rms_norm;
     k[ZF_OP_ROPE] = k_rope;
-    k[ZF_OP_ATTENTION] = k_attention;
 }
