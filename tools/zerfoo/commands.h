@@ -11,6 +11,7 @@ typedef struct {
 
 int zf_cmd_demo(int argc, char **argv);
 int zf_cmd_ops(int argc, char **argv);
+int zf_cmd_tokenize(int argc, char **argv);
 int zf_cmd_version(int argc, char **argv);
 
 /* Parses a whole decimal integer / number; false on junk or overflow. */

@@ -8,6 +8,7 @@
 static const zf_command k_commands[] = {
     {"demo", "train a small MLP on sin(x) with autograd (the current main job)", zf_cmd_demo},
     {"ops", "list the op table: kernels per engine and backward rules", zf_cmd_ops},
+    {"tokenize", "print the token ids of a text under a GGUF model's tokenizer", zf_cmd_tokenize},
     {"version", "print the version", zf_cmd_version},
 };
 
