@@ -92,7 +92,7 @@ const zf_qkernels *zf_qkernels_best(void);
 /* How zf_qmatmul_run computes: dot kernels on (quantized) x rows, or W
  * dequantized to f32 in tiles of rows multiplied with zf_sgemm (f32 W
  * directly). AUTO: the dots for block types; for f32/f16/bf16 weights the
- * gemm from M >= 32 (f32) / 48 (f16, bf16), measured crossovers. */
+ * gemm from M >= 64 (the measured crossover is M ~ 48-64). */
 typedef enum zf_qmm_path { ZF_QMM_AUTO = 0, ZF_QMM_DOT, ZF_QMM_GEMM } zf_qmm_path;
 
 /* The whole product on a pool (NULL: calling thread): x [M, K] f32 rows,
