@@ -22,8 +22,13 @@
  *   ZF_QX_Q8_K (weights q2_k ... q6_k), nb = K/256 super-blocks:
  *     int8 qs[K] | float d[nb] | int16 bsums[K/16]
  *     As ggml's block_q8_K: iscale = 127/amax, qs = round-half-even(x *
- *     iscale), d = 1/iscale, bsums[j] = sum of qs[16j .. 16j+15].
+ *     iscale), d = 1/iscale, bsums[j] = sum of qs[16j .. 16j+15]. (ggml
+ *     takes iscale = -127/max with max the signed largest element: qs and d
+ *     both change sign, every product d * qs is the same.)
  *   ZF_QX_F32 (weights f32, f16, bf16): float x[K].
+ * A NaN (or an infinity) in x makes its block's d NaN, so the outputs that
+ * use it are NaN instead of silently dropping the value. Sources:
+ * ggml-cpu's quantize_row_q8_0 / q8_1 (x86) and quantize_row_q8_K_ref.
  *
  * A dot kernel computes one weight row against nr <= ZF_QDOT_MAX_ROWS qx
  * rows, decoding each weight block once for all of them (prefill reuses the
