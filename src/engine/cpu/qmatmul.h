@@ -26,9 +26,9 @@
  *     takes iscale = -127/max with max the signed largest element: qs and d
  *     both change sign, every product d * qs is the same.)
  *   ZF_QX_F32 (weights f32, f16, bf16): float x[K].
- * A NaN or infinity in x makes every output that uses its block NaN (d is
- * NaN or infinite with all-zero qs) instead of silently dropping the value. Sources:
- * ggml-cpu's quantize_row_q8_0 / q8_1 (x86) and quantize_row_q8_K_ref.
+ * A NaN or infinity in x makes every output that uses its block NaN (its d
+ * becomes NaN or infinite) instead of silently dropping the value.
+ * Sources: ggml-cpu's quantize_row_q8_0 / q8_1 (x86), quantize_row_q8_K_ref.
  *
  * A dot kernel computes one weight row against nr <= ZF_QDOT_MAX_ROWS qx
  * rows, decoding each weight block once for all of them (prefill reuses the
