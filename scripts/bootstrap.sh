@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what zerfoo's build and tests need; does nothing when all is present.
-# Debian packages: compiler toolchain, OpenBLAS (optional BLAS path, benchmarks).
+# Debian packages: compiler toolchain, OpenBLAS (optional BLAS path, benchmarks),
+# zlib (gzip IDX files), Fashion-MNIST (training tests and the train command).
+# python3-torch (PyTorch 1.13 in /usr/bin/python3: nn parity tests, training benchmarks).
 # PyPI packages: reference libraries used only by tests and benchmarks.
 set -euo pipefail
 
 need_apt=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for p in build-essential cmake pkg-config libopenblas-dev zlib1g-dev; do
+for p in build-essential cmake pkg-config libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-torch; do
   have_pkg "$p" || need_apt+=("$p")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -26,7 +26,7 @@ extern "C" {
 #define ZF_MAX_OP_INPUTS 4
 
 typedef struct zf_op_params {
-    double f[4];
+    double f[8];
     int64_t i[8];
 } zf_op_params;
 

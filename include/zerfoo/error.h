@@ -23,6 +23,7 @@ typedef enum zf_status {
     ZF_ERR_FORMAT,       /* malformed file or data */
     ZF_ERR_UNSUPPORTED,  /* valid request the engine/build cannot do */
     ZF_ERR_INTERNAL,     /* a bug: an invariant did not hold */
+    ZF_ERR_NUMERIC,      /* a non-finite result where a finite one is needed (NaN loss) */
     ZF_STATUS_COUNT
 } zf_status;
 

@@ -87,6 +87,29 @@
     X(EMBEDDING, "embedding", 2, K)  /* weight [V, D], ids [...] int */     \
     X(TRIL, "tril", 1, K)            /* i[0]=diagonal */                    \
     X(TRIU, "triu", 1, K)                                                   \
+    /* neural-network layers (src/ops/conv.c, src/ops/pool.c, src/nn/loss.c). \
+     * conv: i[0..1]=stride, i[2..3]=padding, i[4..5]=dilation, i[6]=groups; \
+     * ws is an f32/f64 workspace the frontend sizes (see kernels_conv.c). */\
+    X(CONV2D, "conv2d", 4, K)        /* x, w, ws[, bias] -> y */            \
+    X(CONV2D_GRAD_INPUT, "conv2d_grad_input", 3, K) /* gy, w, ws -> gx */   \
+    X(CONV2D_GRAD_WEIGHT, "conv2d_grad_weight", 3, K) /* x, gy, ws -> gw */ \
+    /* pool: i[0..1]=kernel, i[2..3]=stride, i[4..5]=padding; max:      */  \
+    /* i[6..7]=dilation; avg: i[6]=exclude pad, i[7]=divisor override   */  \
+    X(MAX_POOL2D, "max_pool2d", 1, K)                                       \
+    X(MAX_POOL2D_GRAD, "max_pool2d_grad", 2, K) /* gy, x -> gx */           \
+    X(AVG_POOL2D, "avg_pool2d", 1, K)                                       \
+    X(AVG_POOL2D_GRAD, "avg_pool2d_grad", 1, K) /* gy -> gx */              \
+    /* logits [N, C], target [N] int -> per-row loss [N]; f[0]=label    */  \
+    /* smoothing, i[0]=ignore index, i[1]=1: input is log-probabilities */  \
+    X(CROSS_ENTROPY, "cross_entropy", 2, K)                                 \
+    X(CROSS_ENTROPY_GRAD, "cross_entropy_grad", 3, K) /* gl, logits, t */   \
+    /* optimizer updates, in place on input 0 (out == in[0]) */             \
+    /* sgd: param, grad[, buf]; f[0]=lr f[1]=momentum f[2]=dampening   */  \
+    /* f[3]=weight decay, i[0]=nesterov, i[1]=1: first step (buf = g)   */  \
+    X(SGD_UPDATE, "sgd_update", 3, K)                                       \
+    /* adam: param, grad, m, v; f[0]=lr f[1]=beta1 f[2]=beta2 f[3]=eps  */  \
+    /* f[4]=weight decay f[5]=1-beta1^t f[6]=1-beta2^t, i[0]=1: AdamW   */  \
+    X(ADAM_UPDATE, "adam_update", 4, K)                                     \
     /* LLM inference (see ops.h) */                                         \
     X(QMATMUL, "qmatmul", 2, K)      /* x [..., K] f32, w [N, K] (quant) */ \
     X(RMS_NORM, "rms_norm", -1, K)   /* x [, w]; f[0]=eps f[1]=w offset */  \

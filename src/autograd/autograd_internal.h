@@ -19,6 +19,7 @@ void zf_register_rules_views(zf_backward_fn *t);
 void zf_register_rules_reduce(zf_backward_fn *t);
 void zf_register_rules_linalg(zf_backward_fn *t);
 void zf_register_rules_index(zf_backward_fn *t);
+void zf_register_rules_conv(zf_backward_fn *t);
 void zf_register_rules_llm(zf_backward_fn *t);
 
 /* Does input i of n need a gradient? */

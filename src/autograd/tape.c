@@ -21,6 +21,7 @@ static void rules_init(void) {
     zf_register_rules_reduce(g_rules);
     zf_register_rules_linalg(g_rules);
     zf_register_rules_index(g_rules);
+    zf_register_rules_conv(g_rules);
     zf_register_rules_llm(g_rules);
 }
 static const zf_backward_fn *rules(void) {

@@ -28,6 +28,7 @@ const char *zf_status_name(zf_status s) {
         [ZF_ERR_FORMAT] = "format error",
         [ZF_ERR_UNSUPPORTED] = "unsupported",
         [ZF_ERR_INTERNAL] = "internal error",
+        [ZF_ERR_NUMERIC] = "numerical error",
     };
     if ((unsigned)s >= ZF_STATUS_COUNT) return "unknown status";
     return names[s];

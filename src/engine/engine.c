@@ -59,6 +59,10 @@ void zf_cpu_fill_kernels(zf_kernel_fn *k) {
     zf_cpu_register_reduce(k);
     zf_cpu_register_matmul(k);
     zf_cpu_register_index(k);
+    zf_cpu_register_conv(k);
+    zf_cpu_register_pool(k);
+    zf_cpu_register_loss(k);
+    zf_cpu_register_optim(k);
     zf_cpu_register_qmatmul(k);
     zf_cpu_register_llm(k);
     zf_cpu_register_attention(k);

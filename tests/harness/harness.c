@@ -517,6 +517,7 @@ int main(int argc, char **argv) {
     h_cases_reduce(&s);
     h_cases_linalg(&s);
     h_cases_index(&s);
+    h_cases_nn(&s);
     h_cases_llm(&s);
 
     zf_ctx *in_ctx = zf_ctx_new(NULL);

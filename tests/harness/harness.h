@@ -189,6 +189,7 @@ void h_cases_copy(h_suite *s);
 void h_cases_creation(h_suite *s);
 void h_cases_linalg(h_suite *s);
 void h_cases_index(h_suite *s);
+void h_cases_nn(h_suite *s);
 void h_cases_llm(h_suite *s);
 
 /* ---- input creation (harness_util.c) ----

@@ -12,7 +12,7 @@ export PKG_CONFIG_PATH="$libdir"
 cc -std=c11 "$src/examples/hello_tensor.c" $(pkg-config --cflags --libs zerfoo) \
    -Wl,-rpath,"$(dirname "$libdir")" -o "$prefix/hello_shared"
 cc -std=c11 "$src/examples/hello_tensor.c" $(pkg-config --cflags zerfoo) \
-   "$(dirname "$libdir")/libzerfoo.a" $(pkg-config --libs-only-other --static zerfoo) -lpthread -lm -ldl \
+   "$(dirname "$libdir")/libzerfoo.a" $(pkg-config --static --libs-only-l zerfoo | sed -e 's/-lzerfoo//') \
    -o "$prefix/hello_static"
 for exe in hello_shared hello_static; do
   out=$("$prefix/$exe")

@@ -1,8 +1,8 @@
 /* zf_sgemm / zf_dgemm (every microkernel this CPU can run) and zf_blas_*
  * against a float64 reference: many shapes, all four transpose
  * combinations, padded leading dimensions, alpha/beta cases, and beta = 0
- * with C poisoned with NaN; with 1- and 2-thread pools. The padding around
- * C must come back untouched. */
+ * with C poisoned with NaN; with 1-, 2- and 4-thread pools. The padding
+ * columns of C must come back untouched. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,24 +193,28 @@ static void record(bool ok) {
 }
 
 /* Shapes crossing the register tiles (mr 4..14, nr 8..32), the cache blocks
- * (mc, kc = 256, nc) and the small-problem and threading thresholds. */
+ * (kc 256/512, mc 128..224, nc 2048), the small-problem and threading
+ * thresholds, and thread bands of uneven size. */
 static const shape k_shapes[] = {
-    {1, 1, 1},      {1, 1, 7},     {2, 3, 1},      {7, 5, 3},     {16, 16, 16},  {17, 33, 65},
-    {13, 31, 255},  {14, 32, 256}, {15, 33, 257},  {29, 65, 300}, {1, 300, 40},  {300, 1, 40},
-    {1, 1, 1000},   {500, 3, 2},   {3, 500, 2},    {64, 64, 1},   {100, 100, 1}, {97, 129, 513},
-    {337, 47, 31},  {43, 290, 70}, {300, 200, 150}, {129, 4099, 3}, {2049, 5, 9},  {224, 64, 96},
+    {1, 1, 1},      {1, 1, 7},     {2, 3, 1},       {7, 5, 3},      {4, 4, 8},     {16, 16, 16},
+    {17, 33, 65},   {13, 31, 255}, {14, 32, 256},   {15, 33, 257},  {29, 65, 300}, {1, 300, 40},
+    {300, 1, 40},   {1, 1, 1000},  {500, 3, 2},     {3, 500, 2},    {64, 64, 1},   {100, 100, 1},
+    {97, 129, 513}, {337, 47, 31}, {43, 290, 70},   {300, 200, 150}, {129, 2099, 3}, {2049, 5, 9},
+    {224, 64, 96},  {450, 37, 600}, {161, 97, 257}, {8, 1000, 130},
 };
-
 /* The leading-dimension padding used for the padded variants. */
 #define LD_PAD 5
 
-static void run_case(const gemm_case *t, zf_threadpool *pool1, zf_threadpool *pool2) {
+/* Pools of 1, 2 and 4 threads (4: two-dimensional thread grids). */
+#define NPOOLS 3
+static zf_threadpool *g_pools[NPOOLS];
+
+static void run_case(const gemm_case *t) {
     case_data d;
     make_case(t, &d);
-    zf_threadpool *pools[2] = {pool1, pool2};
-    for (int p = 0; p < 2; p++) {
-        record(run_one(RUN_SGEMM, NULL, pools[p], t, &d, "zf_sgemm"));
-        record(run_one(RUN_DGEMM, NULL, pools[p], t, &d, "zf_dgemm"));
+    for (int p = 0; p < NPOOLS; p++) {
+        record(run_one(RUN_SGEMM, NULL, g_pools[p], t, &d, "zf_sgemm"));
+        record(run_one(RUN_DGEMM, NULL, g_pools[p], t, &d, "zf_dgemm"));
     }
     /* Every other kernel this CPU supports, directly through the driver. The
      * driver needs K >= 1 and alpha != 0 (zf_sgemm handles the rest). */
@@ -221,7 +225,7 @@ static void run_case(const gemm_case *t, zf_threadpool *pool1, zf_threadpool *po
             for (int i = 0;; i++) {
                 const zf_gemm_kernel *k = list[i];
                 if (k != best && zf_gemm_isa_supported(k->isa))
-                    record(run_one(dt ? RUN_DGEMM : RUN_SGEMM, k, pool2, t, &d, k->name));
+                    record(run_one(dt ? RUN_DGEMM : RUN_SGEMM, k, g_pools[1], t, &d, k->name));
                 if (k->isa == ZF_GEMM_ISA_NONE) break;
             }
         }
@@ -233,7 +237,7 @@ static void run_case(const gemm_case *t, zf_threadpool *pool1, zf_threadpool *po
     free_case(&d);
 }
 
-static void test_shapes(zf_threadpool *pool1, zf_threadpool *pool2) {
+static void test_shapes(void) {
     const size_t nshapes = sizeof k_shapes / sizeof k_shapes[0];
     /* alpha, beta, NaN-poisoned C */
     static const struct {
@@ -254,7 +258,7 @@ static void test_shapes(zf_threadpool *pool1, zf_threadpool *pool2) {
                 t.alpha = k_ab[ab].alpha;
                 t.beta = k_ab[ab].beta;
                 t.nan_c = k_ab[ab].nan_c;
-                run_case(&t, pool1, pool2);
+                run_case(&t);
             }
         }
     }
@@ -262,7 +266,7 @@ static void test_shapes(zf_threadpool *pool1, zf_threadpool *pool2) {
 
 /* Degenerate sizes and scalars: M/N/K = 0, alpha = 0 (A and B not needed),
  * beta = 0 with NaN in C. */
-static void test_degenerate(zf_threadpool *pool2) {
+static void test_degenerate(void) {
     static const gemm_case cases[] = {
         {false, false, 0, 5, 3, 3, 5, 5, 1.0, 0.0, false},
         {false, false, 4, 0, 3, 3, 1, 1, 1.0, 0.0, false},
@@ -271,7 +275,7 @@ static void test_degenerate(zf_threadpool *pool2) {
         {false, false, 6, 7, 8, 8, 7, 7, 0.0, 0.0, true},  /* alpha = 0 */
         {false, true, 6, 7, 8, 8, 8, 9, 0.0, -2.0, false}, /* alpha = 0: C = beta C */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], NULL, pool2);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
 }
 
 /* Bad arguments are errors, not crashes. */
@@ -312,20 +316,22 @@ static void test_repeatable(zf_threadpool *pool2) {
 }
 
 int main(void) {
-    zf_threadpool *pool1 = zf_threadpool_new(1), *pool2 = zf_threadpool_new(2);
-    if (!pool1 || !pool2) {
-        printf("cannot create thread pools: %s\n", zf_last_error());
-        return 1;
+    static const int nthreads[NPOOLS] = {1, 2, 4};
+    for (int p = 0; p < NPOOLS; p++) {
+        g_pools[p] = zf_threadpool_new(nthreads[p]);
+        if (!g_pools[p]) {
+            printf("cannot create a thread pool: %s\n", zf_last_error());
+            return 1;
+        }
     }
     printf("sgemm kernel: %s, dgemm kernel: %s, BLAS: %s\n", zf_sgemm_kernel()->name,
            zf_dgemm_kernel()->name, zf_blas_available() ? zf_blas_library() : "none");
     zf_blas_set_threads(2);
     test_errors();
-    test_degenerate(pool2);
-    test_shapes(pool1, pool2);
-    test_repeatable(pool2);
-    zf_threadpool_free(pool1);
-    zf_threadpool_free(pool2);
+    test_degenerate();
+    test_shapes();
+    test_repeatable(g_pools[1]);
+    for (int p = 0; p < NPOOLS; p++) zf_threadpool_free(g_pools[p]);
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail ? 1 : 0;
 }

@@ -17,6 +17,8 @@ int zf_cmd_run(int argc, char **argv);
 int zf_cmd_chat(int argc, char **argv);
 int zf_cmd_info(int argc, char **argv);
 int zf_cmd_perplexity(int argc, char **argv);
+int zf_cmd_train(int argc, char **argv);
+int zf_cmd_eval(int argc, char **argv);
 
 /* Parses a whole decimal integer / number; false on junk or overflow. */
 #include <stdbool.h>

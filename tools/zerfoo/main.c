@@ -11,6 +11,8 @@ static const zf_command k_commands[] = {
     {"info", "print a GGUF file's metadata and tensors", zf_cmd_info},
     {"perplexity", "perplexity of a text file under an LLM", zf_cmd_perplexity},
     {"demo", "train a small MLP on sin(x) with autograd", zf_cmd_demo},
+    {"train", "train mlp or lenet5 on Fashion-MNIST: checkpoints, resume, JSONL log", zf_cmd_train},
+    {"eval", "evaluate a training checkpoint on Fashion-MNIST", zf_cmd_eval},
     {"ops", "list the op table: kernels per engine and backward rules", zf_cmd_ops},
     {"tokenize", "print the token ids of a text under a GGUF model's tokenizer", zf_cmd_tokenize},
     {"version", "print the version", zf_cmd_version},

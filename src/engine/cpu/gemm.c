@@ -213,9 +213,9 @@ static void gemm_thread(void *arg, int tid, int nthreads) {
 
 /* Below this many multiply-adds a call runs on the calling thread only: the
  * wake-up of the pool costs more than it saves. */
-#define ZF_GEMM_MT_MIN_FMAS (96 * 96 * 96)
+#define ZF_GEMM_MT_MIN_FMAS (64 * 64 * 64)
 /* Each thread should get at least this many multiply-adds. */
-#define ZF_GEMM_FMAS_PER_THREAD (64 * 64 * 64)
+#define ZF_GEMM_FMAS_PER_THREAD (32 * 64 * 64)
 
 /* Picks the tm x tn thread grid (tm * tn <= nthreads) for an M x N output
  * of mu x nu micro-tiles: the largest per-thread rectangle is minimised,
@@ -251,18 +251,17 @@ zf_status zf_gemm_blocked(const zf_gemm_kernel *kern, zf_threadpool *pool, bool 
         .lda = lda, .ldb = ldb, .ldc = ldc, .tm = 1, .tn = 1,
     };
     atomic_init(&job.oom, 0);
-    /* kc a multiple of 8 keeps packed micro-panels 32-byte aligned (f32). */
+    /* K, and each thread's band of M and N, in near-equal blocks no larger
+     * than the kernel's kc, mc, nc (mc, nc in whole micro-tiles). */
     job.kc = even_block(K, kern->kc, 8);
 
     int nthreads = zf_threadpool_size(pool);
     const double fmas = (double)M * (double)N * (double)K;
     if (fmas < ZF_GEMM_MT_MIN_FMAS) nthreads = 1;
-    if (nthreads > 1 && fmas / nthreads < ZF_GEMM_FMAS_PER_THREAD)
-        nthreads = (int)(fmas / ZF_GEMM_FMAS_PER_THREAD) > 1 ? (int)(fmas / ZF_GEMM_FMAS_PER_THREAD)
-                                                            : 1;
+    if (nthreads > 1 && fmas < (double)nthreads * ZF_GEMM_FMAS_PER_THREAD)
+        nthreads = (int)(fmas / ZF_GEMM_FMAS_PER_THREAD); /* >= 1 given MT_MIN_FMAS */
     const int64_t mu = ceil_div(M, kern->mr), nu = ceil_div(N, kern->nr);
     pick_grid(nthreads, mu, nu, kern->mr, kern->nr, &job.tm, &job.tn);
-    /* Even mc/nc splits of this thread's band. */
     const int64_t band_m = ceil_div(mu, job.tm) * kern->mr, band_n = ceil_div(nu, job.tn) * kern->nr;
     job.mc = even_block(band_m, kern->mc, kern->mr);
     job.nc = even_block(band_n, kern->nc, kern->nr);

@@ -70,7 +70,9 @@ typedef struct zf_gemm_kernel {
     const char *name;
     zf_gemm_isa isa;
     size_t esize;       /* bytes per element: 4 (f32) or 8 (f64) */
-    int mr, nr;         /* register tile of C */
+    int mr, nr;         /* register tile of C; nr * esize % 64 == 0, so packed B
+                           micro-panels (in a page-aligned buffer) start and
+                           stay 64-byte aligned and kernels may use aligned loads */
     int64_t mc, kc, nc; /* cache blocks: mc % mr == 0, nc % nr == 0 */
     zf_gemm_pack_a_fn pack_a;
     zf_gemm_pack_b_fn pack_b;
@@ -91,7 +93,7 @@ zf_status zf_gemm_check_args(const char *who, bool trans_a, bool trans_b, int64_
                              int64_t K, const void *A, int64_t lda, const void *B, int64_t ldb,
                              const void *C, int64_t ldc);
 
-/* Generic packers for any element size 4 or 8 and any mr/nr (gemm.c). */
+/* Portable packers for any mr / nr (gemm_f32.c, gemm_f64.c). */
 void zf_gemm_pack_a_f32(void *dst, const void *a, int64_t lda, bool trans, int64_t mc, int64_t kc,
                         int mr);
 void zf_gemm_pack_b_f32(void *dst, const void *b, int64_t ldb, bool trans, int64_t kc, int64_t nc,

@@ -1,9 +1,9 @@
 /* zf_sgemm: f32 GEMM entry point, generic packers, portable microkernel and
  * the run-time choice of microkernel. See gemm.h for the contract. */
-#include <math.h>
-#include <pthread.h>
-
 #include "engine/cpu/gemm.h"
+
+#include <pthread.h>
+#include <string.h>
 
 /* ---- Generic packers (any mr / nr); layouts are described in gemm.h ---- */
 
@@ -15,11 +15,9 @@ void zf_gemm_pack_a_f32(void *dst_, const void *a_, int64_t lda, bool trans, int
         const int rows = mc - i0 < mr ? (int)(mc - i0) : mr;
         if (trans) { /* op(A)[i][k] = a[k*lda + i]: rows of the panel are contiguous */
             for (int64_t k = 0; k < kc; k++) {
-                const float *src = a + k * lda + i0;
                 float *d = dst + k * mr;
-                int i = 0;
-                for (; i < rows; i++) d[i] = src[i];
-                for (; i < mr; i++) d[i] = 0.0f;
+                memcpy(d, a + k * lda + i0, sizeof(*d) * (size_t)rows);
+                for (int i = rows; i < mr; i++) d[i] = 0.0f;
             }
         } else { /* op(A)[i][k] = a[i*lda + k]: read along k, write with stride mr */
             for (int i = 0; i < rows; i++) {
@@ -40,11 +38,9 @@ void zf_gemm_pack_b_f32(void *dst_, const void *b_, int64_t ldb, bool trans, int
         const int cols = nc - j0 < nr ? (int)(nc - j0) : nr;
         if (!trans) { /* op(B)[k][j] = b[k*ldb + j]: copy row segments */
             for (int64_t k = 0; k < kc; k++) {
-                const float *src = b + k * ldb + j0;
                 float *d = dst + k * nr;
-                int j = 0;
-                for (; j < cols; j++) d[j] = src[j];
-                for (; j < nr; j++) d[j] = 0.0f;
+                memcpy(d, b + k * ldb + j0, sizeof(*d) * (size_t)cols);
+                for (int j = cols; j < nr; j++) d[j] = 0.0f;
             }
         } else { /* op(B)[k][j] = b[j*ldb + k]: read along k, write with stride nr */
             for (int j = 0; j < cols; j++) {
@@ -117,23 +113,30 @@ const zf_gemm_kernel *zf_sgemm_kernel(void) {
 
 /* ---- Small problems: no packing, no threads ---- */
 
-/* Below this many multiply-adds the packed path's fixed costs dominate. */
-#define SGEMM_SMALL_FMAS (16 * 16 * 16)
+/* Up to this many multiply-adds (and N <= SMALL_MAX_N) the fixed cost of the
+ * packed path (buffers, packing, microkernel set-up) outweighs its speed. */
+#define SGEMM_SMALL_FMAS (5 * 5 * 5)
+#define SMALL_MAX_N 64
 
-/* C = alpha * op(A) op(B) + beta * C by dot products along k, one C element
- * at a time; accumulates in f32 like the blocked path. */
+/* One row of C at a time: acc[0:N] += op(A)[i][k] * op(B)[k][0:N] for each k,
+ * so the N accumulators are independent (no dependency chain along k).
+ * Accumulates in f32 like the blocked path. N <= SMALL_MAX_N. */
 static void sgemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                         const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                         float *C, int64_t ldc) {
     const int64_t sa_i = ta ? 1 : lda, sa_k = ta ? lda : 1; /* op(A)[i][k] = A[i*sa_i + k*sa_k] */
     const int64_t sb_k = tb ? 1 : ldb, sb_j = tb ? ldb : 1; /* op(B)[k][j] = B[k*sb_k + j*sb_j] */
+    float acc[SMALL_MAX_N];
     for (int64_t i = 0; i < M; i++) {
-        for (int64_t j = 0; j < N; j++) {
-            float s = 0.0f;
-            for (int64_t k = 0; k < K; k++) s += A[i * sa_i + k * sa_k] * B[k * sb_k + j * sb_j];
-            float *c = &C[i * ldc + j];
-            *c = beta == 0.0f ? alpha * s : alpha * s + beta * *c;
+        for (int64_t j = 0; j < N; j++) acc[j] = 0.0f;
+        for (int64_t k = 0; k < K; k++) {
+            const float a = A[i * sa_i + k * sa_k];
+            const float *b = B + k * sb_k;
+            for (int64_t j = 0; j < N; j++) acc[j] += a * b[j * sb_j];
         }
+        float *ci = C + i * ldc;
+        for (int64_t j = 0; j < N; j++)
+            ci[j] = beta == 0.0f ? alpha * acc[j] : alpha * acc[j] + beta * ci[j];
     }
 }
 
@@ -158,7 +161,7 @@ zf_status zf_sgemm(zf_threadpool *pool, bool trans_a, bool trans_b, int64_t M, i
         sgemm_scale_c(M, N, beta, C, ldc);
         return ZF_OK;
     }
-    if ((double)M * (double)N * (double)K <= SGEMM_SMALL_FMAS) {
+    if (N <= SMALL_MAX_N && (double)M * (double)N * (double)K <= SGEMM_SMALL_FMAS) {
         sgemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return ZF_OK;
     }

@@ -1,9 +1,10 @@
 /* zf_dgemm: f64 GEMM on the shared blocked driver (gemm.c), with its
  * packers and three microkernels: AVX-512 14 x 16, AVX2+FMA 6 x 8 and
  * portable 4 x 8, chosen once at run time. See gemm.h for the contract. */
-#include <pthread.h>
-
 #include "engine/cpu/gemm.h"
+
+#include <pthread.h>
+#include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -20,11 +21,9 @@ void zf_gemm_pack_a_f64(void *dst_, const void *a_, int64_t lda, bool trans, int
         const int rows = mc - i0 < mr ? (int)(mc - i0) : mr;
         if (trans) {
             for (int64_t k = 0; k < kc; k++) {
-                const double *src = a + k * lda + i0;
                 double *d = dst + k * mr;
-                int i = 0;
-                for (; i < rows; i++) d[i] = src[i];
-                for (; i < mr; i++) d[i] = 0.0;
+                memcpy(d, a + k * lda + i0, sizeof(*d) * (size_t)rows);
+                for (int i = rows; i < mr; i++) d[i] = 0.0;
             }
         } else {
             for (int i = 0; i < rows; i++) {
@@ -45,11 +44,9 @@ void zf_gemm_pack_b_f64(void *dst_, const void *b_, int64_t ldb, bool trans, int
         const int cols = nc - j0 < nr ? (int)(nc - j0) : nr;
         if (!trans) {
             for (int64_t k = 0; k < kc; k++) {
-                const double *src = b + k * ldb + j0;
                 double *d = dst + k * nr;
-                int j = 0;
-                for (; j < cols; j++) d[j] = src[j];
-                for (; j < nr; j++) d[j] = 0.0;
+                memcpy(d, b + k * ldb + j0, sizeof(*d) * (size_t)cols);
+                for (int j = cols; j < nr; j++) d[j] = 0.0;
             }
         } else {
             for (int j = 0; j < cols; j++) {
@@ -222,7 +219,29 @@ const zf_gemm_kernel *zf_dgemm_kernel(void) {
 
 /* ---- Entry point ---- */
 
-#define DGEMM_SMALL_FMAS (16 * 16 * 16)
+/* Tiny problems skip packing (see the f32 twin in gemm_f32.c). */
+#define DGEMM_SMALL_FMAS (5 * 5 * 5)
+#define SMALL_MAX_N 64
+
+/* One row of C at a time with N independent accumulators; N <= SMALL_MAX_N. */
+static void dgemm_small(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha,
+                        const double *A, int64_t lda, const double *B, int64_t ldb, double beta,
+                        double *C, int64_t ldc) {
+    const int64_t sa_i = ta ? 1 : lda, sa_k = ta ? lda : 1; /* op(A)[i][k] = A[i*sa_i + k*sa_k] */
+    const int64_t sb_k = tb ? 1 : ldb, sb_j = tb ? ldb : 1; /* op(B)[k][j] = B[k*sb_k + j*sb_j] */
+    double acc[SMALL_MAX_N];
+    for (int64_t i = 0; i < M; i++) {
+        for (int64_t j = 0; j < N; j++) acc[j] = 0.0;
+        for (int64_t k = 0; k < K; k++) {
+            const double a = A[i * sa_i + k * sa_k];
+            const double *b = B + k * sb_k;
+            for (int64_t j = 0; j < N; j++) acc[j] += a * b[j * sb_j];
+        }
+        double *ci = C + i * ldc;
+        for (int64_t j = 0; j < N; j++)
+            ci[j] = beta == 0.0 ? alpha * acc[j] : alpha * acc[j] + beta * ci[j];
+    }
+}
 
 zf_status zf_dgemm(zf_threadpool *pool, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                    double alpha, const double *A, int64_t lda, const double *B, int64_t ldb,
@@ -236,17 +255,8 @@ zf_status zf_dgemm(zf_threadpool *pool, bool trans_a, bool trans_b, int64_t M, i
                 C[i * ldc + j] = beta == 0.0 ? 0.0 : beta * C[i * ldc + j];
         return ZF_OK;
     }
-    if ((double)M * (double)N * (double)K <= DGEMM_SMALL_FMAS) {
-        /* op(A)[i][k] = A[i*sa_i + k*sa_k], op(B)[k][j] = B[k*sb_k + j*sb_j] */
-        const int64_t sa_i = trans_a ? 1 : lda, sa_k = trans_a ? lda : 1;
-        const int64_t sb_k = trans_b ? 1 : ldb, sb_j = trans_b ? ldb : 1;
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) {
-                double s = 0.0;
-                for (int64_t k = 0; k < K; k++) s += A[i * sa_i + k * sa_k] * B[k * sb_k + j * sb_j];
-                double *c = &C[i * ldc + j];
-                *c = beta == 0.0 ? alpha * s : alpha * s + beta * *c;
-            }
+    if (N <= SMALL_MAX_N && (double)M * (double)N * (double)K <= DGEMM_SMALL_FMAS) {
+        dgemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return ZF_OK;
     }
     return zf_gemm_blocked(zf_dgemm_kernel(), pool, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,

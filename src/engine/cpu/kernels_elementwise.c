@@ -323,8 +323,38 @@ typedef struct {
     zf_compute_class cc;
 } where_job;
 
+/* Fast rows: bool condition, f32 operands and output, each operand
+ * contiguous or broadcast (stride 0). The select is done on the bits with a
+ * mask, so the loop has no branch and vectorizes. */
+ZF_CLONES static void where_f32(int64_t n, uint32_t *restrict o, const uint8_t *restrict c, int64_t sc,
+                                const uint32_t *restrict a, int64_t sa, const uint32_t *restrict b, int64_t sb) {
+    if (sc == 1 && sa == 1 && sb == 0) {
+        const uint32_t bv = b[0];
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t m = 0u - (uint32_t)(c[i] != 0);
+            o[i] = (a[i] & m) | (bv & ~m);
+        }
+    } else if (sc == 1 && sa == 1 && sb == 1) {
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t m = 0u - (uint32_t)(c[i] != 0);
+            o[i] = (a[i] & m) | (b[i] & ~m);
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t m = 0u - (uint32_t)(c[i * sc] != 0);
+            o[i] = (a[i * sa] & m) | (b[i * sb] & ~m);
+        }
+    }
+}
+
 static void where_row(void *arg, char **p, const int64_t *s, int64_t n) {
     const where_job *j = arg;
+    if (j->tc == ZF_BOOL && j->to == ZF_F32 && j->ta == ZF_F32 && j->tb == ZF_F32 && s[0] == 4 && s[1] <= 1 &&
+        s[1] >= 0 && (s[2] == 4 || s[2] == 0) && (s[3] == 4 || s[3] == 0)) {
+        where_f32(n, (uint32_t *)p[0], (const uint8_t *)p[1], s[1], (const uint32_t *)p[2], s[2] / 4,
+                  (const uint32_t *)p[3], s[3] / 4);
+        return;
+    }
     int64_t cnd[TILE];
     for (int64_t off = 0; off < n; off += TILE) {
         int64_t m = n - off < TILE ? n - off : TILE;
