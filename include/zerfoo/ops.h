@@ -138,7 +138,9 @@ zf_tensor *zf_qmatmul(zf_ctx *ctx, zf_tensor *x, zf_tensor *w);
 /* RMS norm over the last dim D:
  *   y = x / sqrt(mean(x^2) + eps) * (weight + weight_offset)
  * weight: [D] of x's dtype, or NULL for no scale. weight_offset is 0 for
- * Llama/Qwen and 1 for Gemma, whose stored weight w scales by (1 + w).
+ * Llama/Qwen and 1 for Gemma's Hugging Face weights, which scale by (1 + w).
+ * GGUF files of Gemma 1-3 already store 1 + w (llama.cpp's converter adds
+ * the 1), so they take offset 0.
  * Float dtypes; computed in f32 (f64 for f64). Differentiable in x and weight. */
 zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps, double weight_offset);
 

@@ -8,6 +8,7 @@
 #include "zerfoo/dtype.h"
 #include "zerfoo/engine.h"
 #include "zerfoo/error.h"
+#include "zerfoo/llm.h"
 #include "zerfoo/loss.h"
 #include "zerfoo/models.h"
 #include "zerfoo/named_tensors.h"

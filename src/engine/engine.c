@@ -65,6 +65,7 @@ void zf_cpu_fill_kernels(zf_kernel_fn *k) {
     zf_cpu_register_optim(k);
     zf_cpu_register_qmatmul(k);
     zf_cpu_register_llm(k);
+    zf_cpu_register_attention(k);
 }
 
 static cpu_engine *cpu_engine_make(const char *name, zf_threadpool *pool, bool owns_pool) {

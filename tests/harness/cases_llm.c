@@ -417,6 +417,7 @@ static void add_attn(h_suite *s) {
         {2, 2, 33, 6, 3, 32, ZF_F32, S, true, false, true, 0, 31, 0, 0, false},   /* strided k/v */
         {1, 4, 6, 3, 1, 17, ZF_F32, C, false, true, true, 0, 2, 0, 0, false},      /* masked rows, odd D */
         {1, 64, 64, 4, 1, 256, ZF_F16, C, false, false, true, 0, 0, 0, 0, true},  /* long prefill */
+        {1, 1, 600, 4, 1, 64, ZF_F16, C, false, true, true, 300, 599, 0, 0, false}, /* decode, keys in parts */
     };
     for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
         h_case c = {0};

@@ -437,6 +437,13 @@ static void test_attention(void) {
          .qpos0 = 18, .window = 8},
         /* not causal, odd D */
         {.B = 1, .T = 4, .S = 6, .Hq = 3, .Hkv = 1, .D = 17, .kv = ZF_F32},
+        /* long decode: keys split into parts that are merged (f16 cache, sliding window) */
+        {.B = 1, .T = 1, .S = 700, .Hq = 4, .Hkv = 1, .D = 64, .kv = ZF_F16, .causal = true, .qpos0 = 699, .window = 500},
+        {.B = 1, .T = 1, .S = 300, .Hq = 6, .Hkv = 2, .D = 40, .kv = ZF_F32, .causal = true, .qpos0 = 299,
+         .mask = true, .softcap = 5.0},
+        /* prefill chunk after a long cache */
+        {.B = 1, .T = 9, .S = 400, .Hq = 8, .Hkv = 2, .D = 32, .kv = ZF_F16, .causal = true, .qpos0 = 391,
+         .permuted = true},
         /* queries that see no key: positions before the window */
         {.B = 1, .T = 3, .S = 4, .Hq = 1, .Hkv = 1, .D = 4, .kv = ZF_F32, .causal = true, .mask = true},
     };

@@ -282,6 +282,13 @@ static void test_qx(void) {
     w = make_weights(ZF_Q8_0, 2, 64);
     CHECK(zf_qmatmul_run(NULL, NULL, ZF_Q8_0, 1, 2, 64, x, w.q, y) == ZF_OK);
     CHECK(isnan(y[0]) && isnan(y[1]));
+    x[7] = INFINITY; /* an infinity too */
+    CHECK(zf_qmatmul_run(NULL, NULL, ZF_Q8_0, 1, 2, 64, x, w.q, y) == ZF_OK);
+    CHECK(isnan(y[0]) && isnan(y[1]));
+    free_weights(&w);
+    w = make_weights(ZF_Q6_K, 2, 256);
+    CHECK(zf_qmatmul_run(NULL, NULL, ZF_Q6_K, 1, 2, 256, x, w.q, y) == ZF_OK);
+    CHECK(isnan(y[0]) && isnan(y[1]));
     free_weights(&w);
     free(x);
 }

@@ -342,7 +342,7 @@ int zf_cmd_chat(int argc, char **argv) {
                 zf_llm_hparams_of(m)->name);
     zf_llm_gen_params gp = gen_params(&o);
     char line[8192];
-    int status = 0;
+    int status = 0, turn = 0;
     zf_llm_gen_stats total = {0};
     for (;;) {
         if (tty) fprintf(stderr, "\n> ");
@@ -365,6 +365,7 @@ int zf_cmd_chat(int argc, char **argv) {
         if (!tty) printf("> %s\n", line);
         char *reply = NULL;
         zf_llm_gen_stats st;
+        gp.sampling.seed = o.sp.seed + (uint64_t)turn++; /* a fresh random stream per reply */
         if (zf_llm_chat(s, h.msgs, h.n, &gp, &reply, &st) != ZF_OK) {
             fprintf(stderr, "zerfoo chat: %s\n", zf_last_error());
             if (zf_last_status() == ZF_ERR_INVALID_ARG) { /* context full: start over */

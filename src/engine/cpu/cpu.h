@@ -51,6 +51,7 @@ void zf_cpu_register_loss(zf_kernel_fn *k);
 void zf_cpu_register_optim(zf_kernel_fn *k);
 void zf_cpu_register_qmatmul(zf_kernel_fn *k);
 void zf_cpu_register_llm(zf_kernel_fn *k);
+void zf_cpu_register_attention(zf_kernel_fn *k);
 
 /* Per-thread scratch memory (scratch.c): at least n bytes, 64-byte aligned,
  * kept for the calling thread's next request of the same slot (contents are

@@ -1,16 +1,14 @@
-/* CPU kernels of RMS_NORM, ROPE and ATTENTION (contracts in
+/* CPU kernels of RMS_NORM and ROPE (contracts in
  * src/ops/llm_ops.c, semantics in include/zerfoo/ops.h).
  *
  * f32 runs on the data in place; f16/bf16 rows are converted to f32 in
  * per-thread scratch and back; f64 runs in double (the gradient checks use
- * it). Work is split over rows (tokens) or, for attention, over (batch,
- * query, head) triples. Hot loops are plain C with several independent
+ * it). Work is split over rows (tokens). Hot loops are plain C with several independent
  * accumulators, compiled for AVX-512, AVX2 and baseline (target_clones). */
 #include <math.h>
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
-#include "engine/cpu/vmath.h"
 
 #define ZF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -27,27 +25,49 @@ ZF_CLONES static float sumsq_f32(const float *x, int64_t n) {
     return s;
 }
 
-ZF_CLONES static float dot_f32(const float *a, const float *b, int64_t n) {
-    float acc[16] = {0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
-    float s = 0.0f;
-    for (int j = 0; j < 16; j++) s += acc[j];
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-ZF_CLONES static void axpy_f32(float *y, float a, const float *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
-}
-
 /* y = x * s * (w + off), w NULL: y = x * s */
 ZF_CLONES static void scale_f32(float *y, const float *x, float s, const float *w, float off, int64_t n) {
     if (w)
         for (int64_t i = 0; i < n; i++) y[i] = x[i] * s * (w[i] + off);
     else
         for (int64_t i = 0; i < n; i++) y[i] = x[i] * s;
+}
+
+/* sn[i], cs[i] = sin, cos of th[i] (cs may be th), to ~1e-16 absolute for
+ * |th| < 2^20 * pi/2 (positions up to ~1.6e6 at frequency 1): the quadrant
+ * k = round(th * 2/pi) is removed with pi/2 split in two doubles (a 33-bit
+ * head, so k * head is exact, and the rest), then Taylor polynomials of
+ * degree 17 / 16 on |r| <= pi/4 (truncation < 1e-19). Branch-free, so the
+ * loop vectorizes; libm's sin and cos cost ~20 ns each here. */
+ZF_CLONES static void sincos_vec(const double *th, double *sn, double *cs, int64_t n) {
+    const double two_over_pi = 0.6366197723675814, pio2_hi = 1.5707963267341256, pio2_lo = 6.077100506506192e-11;
+    const double shifter = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    for (int64_t i = 0; i < n; i++) {
+        const double x = th[i];
+        const double k = (x * two_over_pi + shifter) - shifter;
+        const double r = (x - k * pio2_hi) - k * pio2_lo, r2 = r * r;
+        const double sp =
+            r + r * r2 *
+                    (-1.0 / 6 +
+                     r2 * (1.0 / 120 +
+                           r2 * (-1.0 / 5040 +
+                                 r2 * (1.0 / 362880 +
+                                       r2 * (-1.0 / 39916800 +
+                                             r2 * (1.0 / 6227020800 +
+                                                   r2 * (-1.0 / 1307674368000 + r2 * (1.0 / 355687428096000))))))));
+        const double cp =
+            1.0 + r2 * (-0.5 +
+                        r2 * (1.0 / 24 +
+                              r2 * (-1.0 / 720 +
+                                    r2 * (1.0 / 40320 +
+                                          r2 * (-1.0 / 3628800 +
+                                                r2 * (1.0 / 479001600 +
+                                                      r2 * (-1.0 / 87178291200 + r2 * (1.0 / 20922789888000))))))));
+        const int64_t q = (int64_t)k & 3; /* sin(r + q pi/2), cos(r + q pi/2) */
+        const double s0 = q & 1 ? cp : sp, c0 = q & 1 ? sp : cp;
+        sn[i] = q & 2 ? -s0 : s0;
+        cs[i] = (q == 1 || q == 2) ? -c0 : c0;
+    }
 }
 
 /* ---- rms_norm ---- */
@@ -137,28 +157,36 @@ static int64_t pos_at(const zf_tensor *pos, int64_t i) {
     return pos->dtype == ZF_I64 ? ((const int64_t *)zf_ptr(pos))[i] : ((const int32_t *)zf_ptr(pos))[i];
 }
 
-/* Rotates the first n_rot dims of one head (y may be x): pair i is
- * (2i, 2i+1) in normal mode, (i, i + n_rot/2) in neox mode. */
-static void rotate_f32(float *y, const float *x, const double *cs, const double *sn, int64_t n_rot, int64_t D,
-                       bool neox) {
+/* Rotates the first n_rot dims of one head (y may be x) by the angles whose
+ * cos and sin are co, si: pair i is (2i, 2i+1) in normal mode, (i, i +
+ * n_rot/2) in neox mode. Dims n_rot.. are copied. */
+ZF_CLONES static void rotate_f32(float *y, const float *x, const float *co, const float *si, int64_t n_rot, int64_t D,
+                                 bool neox) {
     const int64_t half = n_rot / 2;
-    for (int64_t i = 0; i < half; i++) {
-        const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
-        const float a = x[i0], b = x[i1], co = (float)cs[i], si = (float)sn[i];
-        y[i0] = a * co - b * si;
-        y[i1] = a * si + b * co;
+    if (neox) {
+        for (int64_t i = 0; i < half; i++) {
+            const float a = x[i], b = x[i + half];
+            y[i] = a * co[i] - b * si[i];
+            y[i + half] = a * si[i] + b * co[i];
+        }
+    } else {
+        for (int64_t i = 0; i < half; i++) {
+            const float a = x[2 * i], b = x[2 * i + 1];
+            y[2 * i] = a * co[i] - b * si[i];
+            y[2 * i + 1] = a * si[i] + b * co[i];
+        }
     }
     if (y != x)
         for (int64_t i = n_rot; i < D; i++) y[i] = x[i];
 }
-static void rotate_f64(double *y, const double *x, const double *cs, const double *sn, int64_t n_rot, int64_t D,
+static void rotate_f64(double *y, const double *x, const double *co, const double *si, int64_t n_rot, int64_t D,
                        bool neox) {
     const int64_t half = n_rot / 2;
     for (int64_t i = 0; i < half; i++) {
         const int64_t i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         const double a = x[i0], b = x[i1];
-        y[i0] = a * cs[i] - b * sn[i];
-        y[i1] = a * sn[i] + b * cs[i];
+        y[i0] = a * co[i] - b * si[i];
+        y[i1] = a * si[i] + b * co[i];
     }
     for (int64_t i = n_rot; i < D; i++) y[i] = x[i];
 }
@@ -170,14 +198,16 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1) {
     const zf_dtype t = x->dtype;
     const int64_t half = j->n_rot / 2, HD = j->H * j->D;
     const double base = c->p.f[0], fscale = c->p.f[1];
-    /* scratch: inv_freq, cos, sin (double, half each), one head as f32 */
-    double *inv = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(double) * (size_t)(3 * half) + sizeof(float) * (size_t)j->D);
+    /* scratch: inv_freq, cos, sin (double, half each), cos and sin as f32,
+     * one head as f32 */
+    double *inv = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(double) * (size_t)(3 * half) +
+                                                      sizeof(float) * (size_t)(2 * half + j->D));
     if (!inv) {
         set_failed(&j->failed);
         return;
     }
-    double *cs = inv + half, *sn = cs + half;
-    float *hb = (float *)(sn + half);
+    double *cs = inv + half, *sn = cs + half; /* cs first holds the angles */
+    float *cf = (float *)(sn + half), *sf = cf + half, *hb = sf + half;
     const float *ff = c->n_in > 2 ? (const float *)zf_ptr(c->in[2]) : NULL;
     for (int64_t i = 0; i < half; i++) {
         inv[i] = pow(base, -2.0 * (double)i / (double)j->n_rot);
@@ -186,22 +216,22 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1) {
     const size_t es = zf_dtype_size(t);
     for (int64_t r = r0; r < r1; r++) {
         const double p = (double)pos_at(pos, j->pos_per_token ? r : r % j->T) * fscale;
-        for (int64_t i = 0; i < half; i++) {
-            const double th = j->inverse ? -p * inv[i] : p * inv[i];
-            cs[i] = cos(th);
-            sn[i] = sin(th);
-        }
+        const double pp = j->inverse ? -p : p;
+        for (int64_t i = 0; i < half; i++) cs[i] = pp * inv[i];
+        sincos_vec(cs, sn, cs, half);
+        if (t != ZF_F64)
+            for (int64_t i = 0; i < half; i++) cf[i] = (float)cs[i], sf[i] = (float)sn[i];
         for (int64_t h = 0; h < j->H; h++) {
             const size_t o = (size_t)(r * HD + h * j->D);
             if (t == ZF_F64) {
                 rotate_f64((double *)zf_ptr(c->out) + o, (const double *)zf_ptr(x) + o, cs, sn, j->n_rot, j->D,
                            j->neox);
             } else if (t == ZF_F32) {
-                rotate_f32((float *)zf_ptr(c->out) + o, (const float *)zf_ptr(x) + o, cs, sn, j->n_rot, j->D,
+                rotate_f32((float *)zf_ptr(c->out) + o, (const float *)zf_ptr(x) + o, cf, sf, j->n_rot, j->D,
                            j->neox);
             } else {
                 zf_convert_to_f32(t, zf_ptr(x) + o * es, hb, (size_t)j->D);
-                rotate_f32(hb, hb, cs, sn, j->n_rot, j->D, j->neox);
+                rotate_f32(hb, hb, cf, sf, j->n_rot, j->D, j->neox);
                 zf_convert_from_f32(t, hb, zf_ptr(c->out) + o * es, (size_t)j->D);
             }
         }
@@ -220,135 +250,7 @@ static zf_status k_rope(zf_engine *e, const zf_op_call *c) {
     return j.failed ? zf_set_error(ZF_ERR_OOM, "rope: out of memory") : ZF_OK;
 }
 
-/* ---- attention ---- */
-
-#define KV_TILE 64 /* keys converted from f16 at a time */
-
-typedef struct {
-    const zf_op_call *c;
-    int o; /* 1 when batched */
-    int64_t B, T, Hq, D, S, Hkv;
-    float scale, softcap;
-    int64_t window, qpos0;
-    bool causal;
-    int failed;
-} attn_job;
-
-static size_t attn_scratch_bytes(const attn_job *j) {
-    return sizeof(float) * (size_t)(j->S + KV_TILE * j->D + j->D + 16);
-}
-
-/* Row s of k or v for batch b and kv head g. */
-static const char *kv_row(const zf_tensor *t, int o, int64_t b, int64_t s, int64_t g) {
-    int64_t off = (o ? b * t->stride[0] : 0) + s * t->stride[o] + g * t->stride[o + 1];
-    return zf_ptr(t) + off * (int64_t)zf_dtype_size(t->dtype);
-}
-
-/* Keys/values [s0, s1) of (b, g) as f32 rows of D: in place for f32 (rows
- * *ld elements apart), converted into `tile` (rows D apart) for f16.
- * Returns the first row. */
-static const float *kv_block(const zf_tensor *t, int o, int64_t b, int64_t g, int64_t s0, int64_t s1, int64_t D,
-                             float *tile, int64_t *ld) {
-    if (t->dtype == ZF_F32) {
-        *ld = t->stride[o];
-        return (const float *)(const void *)kv_row(t, o, b, s0, g);
-    }
-    for (int64_t s = s0; s < s1; s++)
-        zf_convert_to_f32(t->dtype, kv_row(t, o, b, s, g), tile + (s - s0) * D, (size_t)D);
-    *ld = D;
-    return tile;
-}
-
-ZF_CLONES static float exp_sum(float *z, int64_t n, float m) {
-    float acc[16] = {0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int k = 0; k < 16; k++) {
-            z[i + k] = zf_vexpf(z[i + k] - m);
-            acc[k] += z[i + k];
-        }
-    float s = 0.0f;
-    for (int k = 0; k < 16; k++) s += acc[k];
-    for (; i < n; i++) {
-        z[i] = zf_vexpf(z[i] - m);
-        s += z[i];
-    }
-    return s;
-}
-
-static void attn_tasks(void *arg, int64_t i0, int64_t i1) {
-    attn_job *j = arg;
-    const zf_op_call *c = j->c;
-    const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
-    const int64_t D = j->D, S = j->S, G = j->Hq / j->Hkv;
-    float *z = zf_cpu_scratch(ZF_SCRATCH_ATTN, attn_scratch_bytes(j));
-    if (!z) {
-        set_failed(&j->failed);
-        return;
-    }
-    float *tile = z + S, *acc = tile + KV_TILE * D;
-    for (int64_t i = i0; i < i1; i++) {
-        const int64_t h = i % j->Hq, t = (i / j->Hq) % j->T, b = i / (j->Hq * j->T), g = h / G;
-        const float *q = (const float *)zf_ptr(c->in[0]) + i * D;
-        float *out = (float *)zf_ptr(c->out) + i * D;
-        const int64_t qpos = j->qpos0 + t;
-        int64_t lo = 0, hi = S; /* visible keys [lo, hi) */
-        if (j->causal && qpos + 1 < hi) hi = qpos + 1;
-        if (j->window > 0 && qpos - j->window + 1 > lo) lo = qpos - j->window + 1;
-        memset(out, 0, sizeof(float) * (size_t)D);
-        if (hi <= lo) continue;
-        const float *mrow = NULL;
-        if (mask) mrow = (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->T : 0) + t) * S;
-        float m = -INFINITY;
-        for (int64_t s0 = lo; s0 < hi; s0 += KV_TILE) {
-            const int64_t s1 = s0 + KV_TILE < hi ? s0 + KV_TILE : hi;
-            int64_t ld;
-            const float *kr = kv_block(k, j->o, b, g, s0, s1, D, tile, &ld);
-            for (int64_t s = s0; s < s1; s++) {
-                float zz = dot_f32(q, kr + (s - s0) * ld, D) * j->scale;
-                if (j->softcap > 0.0f) zz = j->softcap * tanhf(zz / j->softcap);
-                if (mrow) zz += mrow[s];
-                z[s - lo] = zz;
-                if (zz > m) m = zz;
-            }
-        }
-        if (m == -INFINITY) continue; /* every visible key masked */
-        const float sum = exp_sum(z, hi - lo, m);
-        memset(acc, 0, sizeof(float) * (size_t)D);
-        for (int64_t s0 = lo; s0 < hi; s0 += KV_TILE) {
-            const int64_t s1 = s0 + KV_TILE < hi ? s0 + KV_TILE : hi;
-            int64_t ld;
-            const float *vr = kv_block(v, j->o, b, g, s0, s1, D, tile, &ld);
-            for (int64_t s = s0; s < s1; s++)
-                if (z[s - lo] != 0.0f) axpy_f32(acc, z[s - lo], vr + (s - s0) * ld, D);
-        }
-        const float inv = 1.0f / sum;
-        for (int64_t d = 0; d < D; d++) out[d] = acc[d] * inv;
-    }
-}
-
-static zf_status k_attention(zf_engine *e, const zf_op_call *c) {
-    const zf_tensor *q = c->in[0], *k = c->in[1];
-    attn_job j = {.c = c, .o = q->ndim - 3};
-    j.B = j.o ? q->shape[0] : 1;
-    j.T = q->shape[j.o];
-    j.Hq = q->shape[j.o + 1];
-    j.D = q->shape[j.o + 2];
-    j.S = k->shape[j.o];
-    j.Hkv = k->shape[j.o + 1];
-    j.scale = (float)c->p.f[0];
-    j.softcap = (float)c->p.f[1];
-    j.window = c->p.i[0];
-    j.qpos0 = c->p.i[1];
-    j.causal = c->p.i[2] != 0;
-    int64_t tasks = j.B * j.T * j.Hq;
-    int64_t work = j.S * j.D > 0 ? j.S * j.D : 1;
-    zf_parallel_for(e->pool, tasks, 1 + 32768 / work, attn_tasks, &j);
-    return j.failed ? zf_set_error(ZF_ERR_OOM, "attention: out of memory") : ZF_OK;
-}
-
 void zf_cpu_register_llm(zf_kernel_fn *k) {
     k[ZF_OP_RMS_NORM] = k_rms_norm;
     k[ZF_OP_ROPE] = k_rope;
-    k[ZF_OP_ATTENTION] = k_attention;
 }

@@ -253,11 +253,10 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
     int rows = kind == ZF_QX_F32 && kern->max_rows > ZF_QDOT_MAX_ROWS_F32 ? ZF_QDOT_MAX_ROWS_F32 : kern->max_rows;
     qmm_job j = {.dot = kern->dot[wt], .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
     j.wrow = zf_quant_row_size(wt, K);
-    /* Measured on Zen 5 (bench_qmatmul, K = 640): the integer dots beat
-     * dequantize + sgemm at every M up to 256 for block types; for float
-     * weights sgemm wins from M ~ 32 (f32) / ~ 48 (f16, bf16). */
-    if (path == ZF_QMM_AUTO)
-        path = kind == ZF_QX_F32 && M >= (wt == ZF_F32 ? 32 : 48) ? ZF_QMM_GEMM : ZF_QMM_DOT;
+    /* Measured on Zen 5 (2048 x 640 weights, 1 and 2 threads, hot and
+     * cold): the integer dots beat dequantize + sgemm at every M up to 256
+     * for block types; for float weights sgemm wins from M ~ 48-64. */
+    if (path == ZF_QMM_AUTO) path = kind == ZF_QX_F32 && M >= 64 ? ZF_QMM_GEMM : ZF_QMM_DOT;
     if (path == ZF_QMM_GEMM) {
         if (wt == ZF_F32)
             return zf_sgemm(pool, false, true, M, N, K, 1.0f, x, K, (const float *)w, K, 0.0f, y, N);

@@ -22,8 +22,13 @@
  *   ZF_QX_Q8_K (weights q2_k ... q6_k), nb = K/256 super-blocks:
  *     int8 qs[K] | float d[nb] | int16 bsums[K/16]
  *     As ggml's block_q8_K: iscale = 127/amax, qs = round-half-even(x *
- *     iscale), d = 1/iscale, bsums[j] = sum of qs[16j .. 16j+15].
+ *     iscale), d = 1/iscale, bsums[j] = sum of qs[16j .. 16j+15]. (ggml
+ *     takes iscale = -127/max with max the signed largest element: qs and d
+ *     both change sign, every product d * qs is the same.)
  *   ZF_QX_F32 (weights f32, f16, bf16): float x[K].
+ * A NaN or infinity in x makes every output that uses its block NaN (its d
+ * becomes NaN or infinite) instead of silently dropping the value.
+ * Sources: ggml-cpu's quantize_row_q8_0 / q8_1 (x86), quantize_row_q8_K_ref.
  *
  * A dot kernel computes one weight row against nr <= ZF_QDOT_MAX_ROWS qx
  * rows, decoding each weight block once for all of them (prefill reuses the
@@ -92,7 +97,7 @@ const zf_qkernels *zf_qkernels_best(void);
 /* How zf_qmatmul_run computes: dot kernels on (quantized) x rows, or W
  * dequantized to f32 in tiles of rows multiplied with zf_sgemm (f32 W
  * directly). AUTO: the dots for block types; for f32/f16/bf16 weights the
- * gemm from M >= 32 (f32) / 48 (f16, bf16), measured crossovers. */
+ * gemm from M >= 64 (the measured crossover is M ~ 48-64). */
 typedef enum zf_qmm_path { ZF_QMM_AUTO = 0, ZF_QMM_DOT, ZF_QMM_GEMM } zf_qmm_path;
 
 /* The whole product on a pool (NULL: calling thread): x [M, K] f32 rows,
