@@ -1,7 +1,7 @@
 /* Square f32 matmul C = A B (row-major, no transposes, beta = 0): zf_sgemm
  * on a zf_threadpool next to OpenBLAS's cblas_sgemm (dlopen'd, same thread
  * count), measured in the same process on the same inputs. Each number is
- * the best of several timed runs after warm-up, over two rounds of
+ * the best of several timed runs after warm-up, over three rounds of
  * (ours, OpenBLAS) so that passing background load hits both alike.
  *
  *   usage: bench_matmul [THREADS [SIZE ...]]   (default: 2 threads,
@@ -49,6 +49,19 @@ static double time_once(impl which, zf_threadpool *pool, int64_t n, const float 
     return t;
 }
 
+/* Best time of one phase: a pause so that idle threads from earlier calls go
+ * to sleep, two warm-up calls, then timed calls for ~0.3 s (at least 5). */
+static double time_phase(impl which, zf_threadpool *pool, int64_t n, const float *A,
+                         const float *B, float *C) {
+    const struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    for (int w = 0; w < 2; w++) time_once(which, pool, n, A, B, C);
+    double best = INFINITY, start = now_s();
+    for (int r = 0; r < 5 || now_s() - start < 0.3; r++)
+        best = fmin(best, time_once(which, pool, n, A, B, C));
+    return best;
+}
+
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 2;
     if (threads < 1) threads = 1;
@@ -91,27 +104,15 @@ int main(int argc, char **argv) {
             B[i] = (float)(x >> 8) / 16777216.0f - 0.5f;
         }
         const double flops = 2.0 * (double)n * (double)n * (double)n;
-        /* Enough runs for ~0.5 s per round, at least 5, at most 50. */
-        double t_est = time_once(IMPL_OURS, pool, n, A, B, C);
-        int reps = (int)(0.5 / (t_est > 1e-6 ? t_est : 1e-6));
-        reps = reps < 5 ? 5 : reps > 50 ? 50 : reps;
-
-        /* Two rounds; in each, one library's warm-up and timed runs back to back.
-         * (Interleaving single calls would time each library while the other's
-         * idle threads still spin on the same cores.) */
+        /* Three rounds; in each, one library's warm-up and timed runs back to
+         * back, each phase after a pause. (Interleaving single calls, or
+         * starting right after the other library, would time each library
+         * while the other's idle threads still spin on the same cores:
+         * OpenBLAS's spin for tens of ms after a call.) */
         double best_ours = INFINITY, best_blas = INFINITY;
-        for (int round = 0; round < 2; round++) {
-            for (int w = 0; w < 2; w++) time_once(IMPL_OURS, pool, n, A, B, C);
-            for (int r = 0; r < reps; r++) {
-                double t = time_once(IMPL_OURS, pool, n, A, B, C);
-                if (t < best_ours) best_ours = t;
-            }
-            if (!blas) continue;
-            for (int w = 0; w < 2; w++) time_once(IMPL_BLAS, pool, n, A, B, C2);
-            for (int r = 0; r < reps; r++) {
-                double t = time_once(IMPL_BLAS, pool, n, A, B, C2);
-                if (t < best_blas) best_blas = t;
-            }
+        for (int round = 0; round < 3; round++) {
+            best_ours = fmin(best_ours, time_phase(IMPL_OURS, pool, n, A, B, C));
+            if (blas) best_blas = fmin(best_blas, time_phase(IMPL_BLAS, pool, n, A, B, C2));
         }
         const double gf_ours = flops / best_ours * 1e-9;
         if (blas) {
