@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what zerfoo's build and tests need; does nothing when all is present.
 # Debian packages: compiler toolchain, OpenBLAS (optional BLAS path, benchmarks),
-# zlib (gzip IDX files), Fashion-MNIST (training tests and the train command).
+# zlib (gzip IDX files), Fashion-MNIST (training tests and the train command),
 # python3-torch (PyTorch 1.13 in /usr/bin/python3: nn parity tests, training benchmarks).
 # PyPI packages: reference libraries used only by tests and benchmarks.
 set -euo pipefail

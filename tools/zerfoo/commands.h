@@ -13,12 +13,12 @@ int zf_cmd_demo(int argc, char **argv);
 int zf_cmd_ops(int argc, char **argv);
 int zf_cmd_tokenize(int argc, char **argv);
 int zf_cmd_version(int argc, char **argv);
+int zf_cmd_train(int argc, char **argv);
+int zf_cmd_eval(int argc, char **argv);
 int zf_cmd_run(int argc, char **argv);
 int zf_cmd_chat(int argc, char **argv);
 int zf_cmd_info(int argc, char **argv);
 int zf_cmd_perplexity(int argc, char **argv);
-int zf_cmd_train(int argc, char **argv);
-int zf_cmd_eval(int argc, char **argv);
 
 /* Parses a whole decimal integer / number; false on junk or overflow. */
 #include <stdbool.h>
