@@ -4,7 +4,7 @@
  *
  * Shapes: T = tokens in this call, S = key/value rows attended to,
  * E = n_embd, H = n_head, Hkv = n_head_kv, G = H / Hkv, D = head_dim,
- * Dv = head_dim_v. Inputs built here (ids, RoPE tables, masks) are the only
+ * Dv = head_dim_v. Inputs built here (ids, positions, masks) are the only
  * host-written tensors. */
 #include <math.h>
 #include <string.h>
@@ -76,7 +76,7 @@ static zf_tensor *embed(fwd *F, const int32_t *ids) {
 }
 
 /* Additive mask [T, S]: 0 where query t (position p0+t) may see key s
- * (position kpos[s]), -inf elsewhere. */
+ * (position kpos[s], or s when kpos is NULL), -inf elsewhere. */
 static zf_tensor *make_mask(fwd *F, const int64_t *kpos, int64_t S, int64_t window) {
     zf_tensor *mk = zf_empty(F->c, ZF_F32, 2, (int64_t[]){F->T, S});
     if (!mk) return NULL;
@@ -84,7 +84,7 @@ static zf_tensor *make_mask(fwd *F, const int64_t *kpos, int64_t S, int64_t wind
     for (int64_t t = 0; t < F->T; t++) {
         int64_t q = F->p0 + t;
         for (int64_t s = 0; s < S; s++) {
-            int64_t k = kpos[s];
+            int64_t k = kpos ? kpos[s] : s;
             bool ok = k >= 0 && k <= q && (window <= 0 || q - k < window);
             p[t * S + s] = ok ? 0.0f : -INFINITY;
         }
@@ -107,9 +107,11 @@ static zf_status kv_write(fwd *F, zf_tensor *cache, int64_t cap, zf_tensor *x, i
 }
 
 /* Keys and values this call attends to, [S, Hkv, D] / [S, Hkv, Dv] (views
- * of the cache in its type, or f32 when a batch wraps a ring), with the
- * position of each row in kpos (allocated in the step ctx). Updates the
- * cache with k, v [T, Hkv, *]. */
+ * of the cache in its type, or f32 when a batch wraps a ring). Row i holds
+ * position i, or kpos[i] when the rows are a wrapped ring (kpos then
+ * allocated in the step ctx, at most cap + T entries, so decode steps need
+ * the same memory whatever the position). Updates the cache with k, v
+ * [T, Hkv, *]. */
 static zf_status kv_gather(fwd *F, int64_t il, zf_tensor *k, zf_tensor *v, zf_tensor **K, zf_tensor **V,
                            int64_t **kpos_out, int64_t *S_out) {
     zf_ctx *c = F->c;
@@ -122,9 +124,12 @@ static zf_status kv_gather(fwd *F, int64_t il, zf_tensor *k, zf_tensor *v, zf_te
         if ((st = kv_write(F, L->k, L->cap, k, 0, T, slot0)) != ZF_OK) return st;
         if ((st = kv_write(F, L->v, L->cap, v, 0, T, slot0)) != ZF_OK) return st;
         int64_t S = end < L->cap ? end : L->cap;
-        int64_t *kpos = zf_ctx_alloc(c, (size_t)S * sizeof *kpos);
-        if (!kpos) return zf_last_status();
-        for (int64_t i = 0; i < S; i++) kpos[i] = L->ring ? llm_kv_ring_pos(i, L->cap, end) : i;
+        int64_t *kpos = NULL;
+        if (L->ring && end > L->cap) {
+            kpos = zf_ctx_alloc(c, (size_t)S * sizeof *kpos);
+            if (!kpos) return zf_last_status();
+            for (int64_t i = 0; i < S; i++) kpos[i] = llm_kv_ring_pos(i, L->cap, end);
+        }
         *K = zf_narrow(c, L->k, 0, 0, S);
         *V = zf_narrow(c, L->v, 0, 0, S);
         *kpos_out = kpos;
@@ -182,8 +187,7 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     int64_t *kpos = NULL, S = 0;
     if (kv_gather(F, il, k, v, &K, &V, &kpos, &S) != ZF_OK) return NULL;
     int64_t window = ly->swa ? hp->sliding_window : 0;
-    bool identity = true; /* row i holds position i: causality and the window need no mask */
-    for (int64_t i = 0; i < S && identity; i++) identity = kpos[i] == i;
+    bool identity = kpos == NULL; /* row i holds position i: causality and the window need no mask */
     zf_tensor *o;
     if (D == Dv) {
         /* the op's causal/window rules use row index = position: only for identity rows */

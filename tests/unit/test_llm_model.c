@@ -2,6 +2,7 @@
  * (batched prefill == token-by-token decode, rings of sliding-window
  * layers across every wrap case, f16 vs f32 cache), quantized vs f32
  * weights, context limits, truncation, generation and streaming. */
+#include "llm/llm_internal.h" /* the session's step context */
 #include "llm_fixture.h"
 #include "zf_test.h"
 
@@ -253,7 +254,34 @@ static void test_stop_strings(void) {
     zf_llm_free(m);
 }
 
+/* Decode steps reuse the step context's memory: after a warm-up, further
+ * tokens (past the sliding window too) take nothing new from the system. */
+static void test_decode_memory(void) {
+    fx_cfg c = fx_default("gemma3");
+    c.L = 6;
+    c.window = 4;
+    zf_llm_model *m = fx_load(&c, false);
+    zf_llm_session_params sp = zf_llm_session_defaults();
+    sp.n_ctx = 128;
+    zf_llm_session *s = m ? zf_llm_session_new(m, &sp) : NULL;
+    CHECK(s != NULL);
+    if (!s) {
+        zf_llm_free(m);
+        return;
+    }
+    int32_t ids[8] = {1, 40, 41, 42, 43, 44, 45, 46};
+    CHECK(zf_llm_eval(s, ids, 8, false, NULL) == ZF_OK);
+    int32_t t = 50;
+    for (int i = 0; i < 8; i++) CHECK(zf_llm_eval(s, &t, 1, false, NULL) == ZF_OK);
+    size_t warm = zf_ctx_reserved_bytes(s->step);
+    for (int i = 0; i < 64; i++) CHECK(zf_llm_eval(s, &t, 1, false, NULL) == ZF_OK);
+    CHECK(zf_ctx_reserved_bytes(s->step) == warm);
+    zf_llm_session_free(s);
+    zf_llm_free(m);
+}
+
 int main(void) {
+    test_decode_memory();
     test_cache_consistency("llama", 0, ZF_F32);
     test_cache_consistency("llama", 0, ZF_F16);
     test_cache_consistency("qwen2", 0, ZF_F32);

