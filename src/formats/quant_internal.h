@@ -19,8 +19,10 @@
 #define ZF_QK 32   /* elements per block of Q4_0 ... Q8_0 (ggml QK4_0 ... QK8_0) */
 #define ZF_QK_K 256 /* elements per super-block of the K types (ggml QK_K) */
 
-/* IEEE binary16 -> binary32, exact (NaN payloads kept). Private until the
- * shared conversions of core/dtype_convert.c are in. */
+/* IEEE binary16 -> binary32, exact (NaN payloads kept, signaling NaNs stay
+ * signaling, as numpy and gguf-py do). Kept separate from zf_f16_to_f32 in
+ * core/dtype_convert.c, which quiets NaNs the way F16C does: F16 tensors and
+ * block scales must dequantize bit-identically to gguf-py, NaNs included. */
 static inline float zf_q_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
     if (e == 0x1f) {
