@@ -107,7 +107,8 @@ zf_llm_session_params zf_llm_session_defaults(void);
  * min(window, n_ctx). params NULL: defaults. */
 zf_llm_session *zf_llm_session_new(zf_llm_model *m, const zf_llm_session_params *params);
 void zf_llm_session_free(zf_llm_session *s);
-/* Empties the KV cache and the token history. */
+/* Empties the KV cache and the token history and restarts the session's
+ * random stream (successive generate calls continue it otherwise). */
 void zf_llm_session_reset(zf_llm_session *s);
 int64_t zf_llm_session_n_past(const zf_llm_session *s); /* tokens in the cache */
 int64_t zf_llm_session_n_ctx(const zf_llm_session *s);
@@ -143,6 +144,11 @@ zf_sampler *zf_sampler_new(const zf_sampler_params *p, int64_t n_vocab);
 void zf_sampler_free(zf_sampler *s);
 /* Forgets the history and restarts the random stream. */
 void zf_sampler_reset(zf_sampler *s);
+/* The RNG counter of the next draw: saving it and restoring it into a new
+ * sampler with the same seed continues the stream instead of repeating it
+ * (a session does this between replies). */
+uint64_t zf_sampler_draws(const zf_sampler *s);
+void zf_sampler_set_draws(zf_sampler *s, uint64_t next_draw);
 /* Adds a token to the history the penalties look at. */
 void zf_sampler_accept(zf_sampler *s, int32_t tok);
 /* Picks a token from one logits row (n_vocab floats, not modified). -1 on

@@ -125,6 +125,7 @@ zf_status zf_llm_generate_tokens(zf_llm_session *s, const int32_t *prompt, int64
     keep = s->n_past;
     zf_sampler *smp = zf_sampler_new(&p.sampling, m->hp.n_vocab);
     if (!smp) return zf_last_status();
+    zf_sampler_set_draws(smp, s->sample_draws);
     int64_t first_hist = p.sampling.penalty_last_n > 0 && n_prompt > p.sampling.penalty_last_n
                              ? n_prompt - p.sampling.penalty_last_n
                              : 0;
@@ -166,6 +167,7 @@ zf_status zf_llm_generate_tokens(zf_llm_session *s, const int32_t *prompt, int64
     }
     if (st == ZF_OK && !str.stopped_by_callback && !str.stopped_by_string) emit(&str, str.len);
     stats->gen_s = now_s() - t0;
+    s->sample_draws = zf_sampler_draws(smp);
     free(str.text);
     zf_sampler_free(smp);
     return st;

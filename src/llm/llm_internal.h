@@ -118,6 +118,11 @@ struct zf_llm_session {
     int64_t n_past;
     float *logits;         /* [logits_cap rows, n_vocab] */
     int64_t logits_rows;
+    /* Random draws used by this session's generate calls so far: the next
+     * call continues the sampler's stream from here, so two replies with
+     * the same seed do not reuse the same random numbers. Reset with the
+     * session. */
+    uint64_t sample_draws;
 };
 
 /* ---- forward pass (forward.c) ----

@@ -86,6 +86,12 @@ void zf_sampler_reset(zf_sampler *s) {
     s->draws = 0;
 }
 
+uint64_t zf_sampler_draws(const zf_sampler *s) { return s ? s->draws : 0; }
+
+void zf_sampler_set_draws(zf_sampler *s, uint64_t next_draw) {
+    if (s) s->draws = next_draw;
+}
+
 void zf_sampler_accept(zf_sampler *s, int32_t tok) {
     if (!s || tok < 0 || tok >= s->n_vocab || s->p.penalty_last_n == 0) return;
     if (s->p.penalty_last_n > 0) {

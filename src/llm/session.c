@@ -49,7 +49,9 @@ void zf_llm_session_free(zf_llm_session *s) {
 }
 
 void zf_llm_session_reset(zf_llm_session *s) {
-    if (s) s->n_past = 0;
+    if (!s) return;
+    s->n_past = 0;
+    s->sample_draws = 0;
 }
 
 int64_t zf_llm_session_n_past(const zf_llm_session *s) { return s ? s->n_past : 0; }

@@ -121,6 +121,16 @@ int main(void) {
     CHECK(memcmp(a, c, sizeof a) != 0);
     zf_sampler_reset(s1);
     CHECK(zf_sampler_sample(s1, flat) == a[0]);
+    /* a new sampler told where the stream stopped continues it */
+    CHECK(zf_sampler_draws(s1) == 1);
+    zf_sampler *s4 = zf_sampler_new(&p, 64);
+    p.seed = 42;
+    zf_sampler *s5 = zf_sampler_new(&p, 64);
+    zf_sampler_set_draws(s5, 20);
+    for (int i = 20; i < 32; i++) CHECK(zf_sampler_sample(s5, flat) == a[i]);
+    CHECK(zf_sampler_draws(s5) == 32);
+    zf_sampler_free(s4);
+    zf_sampler_free(s5);
     zf_sampler_free(s1);
     zf_sampler_free(s2);
     zf_sampler_free(s3);
