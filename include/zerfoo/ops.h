@@ -107,7 +107,8 @@ zf_tensor *zf_scatter_add(zf_ctx *ctx, zf_tensor *self, int dim, zf_tensor *inde
 zf_tensor *zf_index_select(zf_ctx *ctx, zf_tensor *a, int dim, zf_tensor *index);
 /* A copy of self with src slices added at 1-d index positions along dim. */
 zf_tensor *zf_index_add(zf_ctx *ctx, zf_tensor *self, int dim, zf_tensor *index, zf_tensor *src);
-/* weight [V, D], ids int of any shape -> [..., D]. */
+/* weight [V, D], ids int of any shape -> [..., D]. A block-quantized weight
+ * (q8_0, q4_k, ...; contiguous, no gradient) gives f32 rows, dequantized. */
 zf_tensor *zf_embedding(zf_ctx *ctx, zf_tensor *weight, zf_tensor *ids);
 /* Keep elements on and below (tril) / above (triu) diagonal k of the last two dims. */
 zf_tensor *zf_tril(zf_ctx *ctx, zf_tensor *a, int64_t k);

@@ -320,9 +320,38 @@ zf_tensor *zf_index_add(zf_ctx *ctx, zf_tensor *self, int dim, zf_tensor *index,
     return finish_indexed(ctx, ZF_OP_INDEX_ADD, out, 3, in, d, index);
 }
 
+/* A block-quantized table (q8_0, q4_k, ...; an LLM's token embeddings kept
+ * in the mapped file): rows are dequantized into an f32 output. The table
+ * takes no gradient. */
+static bool check_quant_table(zf_tensor *weight) {
+    if (weight->ndim != 2 || !zf_is_contiguous(weight)) {
+        zf_set_error(ZF_ERR_SHAPE, "embedding: a %s table must be a contiguous 2-d [V, D] tensor",
+                     zf_dtype_name(weight->dtype));
+        return false;
+    }
+    if (weight->shape[1] % zf_dtype_block(weight->dtype) != 0) {
+        zf_set_error(ZF_ERR_SHAPE, "embedding: D = %lld is not a multiple of the %s block size %lld",
+                     (long long)weight->shape[1], zf_dtype_name(weight->dtype),
+                     (long long)zf_dtype_block(weight->dtype));
+        return false;
+    }
+    if (weight->requires_grad && zf_is_grad_enabled()) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "embedding: a %s table is frozen (no gradient)", zf_dtype_name(weight->dtype));
+        return false;
+    }
+    return true;
+}
+
 zf_tensor *zf_embedding(zf_ctx *ctx, zf_tensor *weight, zf_tensor *ids) {
     zf_tensor *in[2] = {weight, ids};
-    if (!zf_ops_check(ctx, 2, in, "embedding") || !check_index_dtype(ids, "embedding")) return NULL;
+    bool quant = weight && zf_dtype_is_quant(weight->dtype);
+    if (quant) { /* the generic check refuses block types: check ids alone */
+        if (!ids && ctx && zf_last_status() == ZF_OK) zf_set_error(ZF_ERR_INVALID_ARG, "embedding: input 1 is NULL");
+        if (!zf_ops_check(ctx, 1, in + 1, "embedding") || !check_quant_table(weight)) return NULL;
+    } else if (!zf_ops_check(ctx, 2, in, "embedding")) {
+        return NULL;
+    }
+    if (!check_index_dtype(ids, "embedding")) return NULL;
     if (weight->ndim != 2) {
         zf_set_error(ZF_ERR_SHAPE, "embedding: weight must be 2-d [V, D], got %d dims", weight->ndim);
         return NULL;
@@ -335,7 +364,7 @@ zf_tensor *zf_embedding(zf_ctx *ctx, zf_tensor *weight, zf_tensor *ids) {
     int64_t shape[ZF_MAX_DIMS];
     for (int i = 0; i < ids->ndim; i++) shape[i] = ids->shape[i];
     shape[ids->ndim] = weight->shape[1];
-    zf_tensor *out = zf_new_tensor(ctx, weight->dtype, ids->ndim + 1, shape);
+    zf_tensor *out = zf_new_tensor(ctx, quant ? ZF_F32 : weight->dtype, ids->ndim + 1, shape);
     return finish_indexed(ctx, ZF_OP_EMBEDDING, out, 2, in, 0, ids);
 }
 

@@ -6,15 +6,20 @@
  *               duplicate indices (accumulation), src larger than index,
  *   INDEX_SELECT / INDEX_ADD along one dim with a 1-d i64 or i32 index
  *               (repeats / duplicates),
- *   EMBEDDING   weight [V, D] rows picked by int ids of any shape,
+ *   EMBEDDING   weight [V, D] rows picked by int ids of any shape; also
+ *               block-quantized tables (q8_0, q4_k, ...), whose rows come
+ *               out dequantized in f32 (reference: zf_dequantize of the
+ *               stored rows, bit-exact with gguf-py),
  *   TRIL / TRIU on the last two dims for diagonals -10 .. 10 and batches.
  * Every case also runs on transposed/strided inputs and > 100k elements.
  * Data movement must be exact; the additive ops compare with tolerance. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
+#include "zerfoo/quant.h"
 
 enum { X_CAT, X_STACK, X_SPLIT, X_CHUNK, X_GATHER, X_SCATTER_ADD, X_INDEX_SELECT, X_INDEX_ADD, X_EMBEDDING, X_TRIL, X_TRIU };
 
@@ -416,6 +421,55 @@ static void add_embedding_cases(h_suite *s, zf_dtype t) {
     }
 }
 
+/* Quantized tables: in[0] holds f32 values, stored in the case's block type
+ * (c->i[2]) inside run; the reference dequantizes the same stored rows. */
+static int run_qembed(zf_ctx *ctx, zf_tensor *const *in, const h_case *c, zf_tensor **out) {
+    zf_tensor *q = zf_empty(ctx, (zf_dtype)c->i[2], 2, in[0]->shape);
+    if (!q || zf_copy_(q, in[0]) != ZF_OK) return 0;
+    return h_one(out, zf_embedding(ctx, q, in[1]));
+}
+
+static void ref_qembed(const h_case *c, const h_arr *in, h_arr *out) {
+    zf_dtype wt = (zf_dtype)c->i[2];
+    const h_arr *w = &in[0], *ids = &in[1];
+    int64_t V = w->shape[0], D = w->shape[1], sh[ZF_MAX_DIMS];
+    for (int k = 0; k < ids->ndim; k++) sh[k] = ids->shape[k];
+    sh[ids->ndim] = D;
+    h_arr_alloc(out, ZF_F32, ids->ndim + 1, sh);
+    float *row = malloc(sizeof(float) * (size_t)(V * D)), *back = malloc(sizeof(float) * (size_t)D);
+    void *q = malloc(zf_quant_row_size(wt, D));
+    for (int64_t k = 0; k < V * D; k++) row[k] = (float)w->v[k];
+    for (int64_t i = 0; i < ids->n; i++) {
+        zf_quantize(wt, row + ids->iv[i] * D, q, D);
+        zf_dequantize(wt, q, back, D);
+        for (int64_t e = 0; e < D; e++) out->v[i * D + e] = back[e];
+    }
+    free(row);
+    free(back);
+    free(q);
+}
+
+static void add_quant_embedding_cases(h_suite *s) {
+    static const zf_dtype wts[] = {ZF_Q4_0, ZF_Q4_1, ZF_Q5_0, ZF_Q5_1, ZF_Q8_0,
+                                   ZF_Q2_K, ZF_Q3_K, ZF_Q4_K, ZF_Q5_K, ZF_Q6_K};
+    for (size_t k = 0; k < sizeof wts / sizeof *wts; k++) {
+        int64_t D = zf_dtype_block(wts[k]) * 2;
+        bool large = wts[k] == ZF_Q8_0 || wts[k] == ZF_Q4_K; /* > 100k outputs: both threads */
+        h_case c = base(ZF_OP_EMBEDDING, X_EMBEDDING, ZF_F32, 0);
+        c.run = run_qembed;
+        c.ref = ref_qembed;
+        c.i[2] = wts[k];
+        c.n_in = 2;
+        c.in[0] = h_in(ZF_F32, 2, (int64_t[]){9, D}, H_V_SIGNED, C);
+        c.in[1] = large ? h_in_index(ZF_I32, 1, (int64_t[]){256}, 9) : h_in_index(ZF_I64, 2, (int64_t[]){2, 3}, 9);
+        char w[64];
+        snprintf(w, sizeof w, "embedding %s table", zf_dtype_name(wts[k]));
+        c.flags = H_EXACT | (large ? H_LARGE : 0);
+        h_label(&c, w);
+        h_add(s, &c);
+    }
+}
+
 static void add_tri_cases(h_suite *s, zf_dtype t) {
     struct {
         int nd;
@@ -512,5 +566,6 @@ void h_cases_index(h_suite *s) {
         }
         if (h_is_float(t)) add_embedding_cases(s, t);
     }
+    add_quant_embedding_cases(s);
     add_grad_cases(s);
 }

@@ -628,6 +628,22 @@ static void test_bad_inputs(zf_ctx *ctx) {
     check_err(zf_embedding(ctx, w, neg), ZF_ERR_INDEX, "index -1", "embedding negative id");
     zf_tensor *ids8 = zf_zeros(ctx, ZF_I64, 8, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1});
     check_err(zf_embedding(ctx, w, ids8), ZF_ERR_SHAPE, "at most 7 fit", "embedding ids rank");
+    /* block-quantized tables: rows come out in f32; bad tables are refused */
+    zf_tensor *wq = zf_empty(ctx, ZF_Q8_0, 2, (int64_t[]){5, 64});
+    zf_tensor *wf = zf_zeros(ctx, ZF_F32, 2, (int64_t[]){5, 64});
+    float *wfp = zf_data(wf);
+    for (int k = 0; k < 5 * 64; k++) wfp[k] = k % 32 == 0 ? -127.0f : (float)(k % 64) - 32.0f; /* each block's amax 127: scale 1, exact */
+    CHECK(wq && zf_copy_(wq, wf) == ZF_OK);
+    zf_tensor *qids = zf_from_data(ctx, ZF_I32, 1, (int64_t[]){2}, (int32_t[]){4, 1});
+    zf_tensor *qrows = zf_embedding(ctx, wq, qids);
+    CHECK(qrows && qrows->dtype == ZF_F32 && qrows->shape[0] == 2 && qrows->shape[1] == 64);
+    if (qrows)
+        for (int k = 0; k < 64; k++) CHECK(((float *)zf_data(qrows))[k] == (k % 32 == 0 ? -127.0f : (float)k - 32.0f));
+    check_err(zf_embedding(ctx, zf_transpose(ctx, zf_empty(ctx, ZF_Q8_0, 2, (int64_t[]){64, 64}), 0, 1), qids),
+              ZF_ERR_SHAPE, "contiguous 2-d", "embedding strided q8_0 table");
+    check_err(zf_embedding(ctx, zf_empty(ctx, ZF_Q4_K, 2, (int64_t[]){5, 256}), ids_bad), ZF_ERR_INDEX, "index 5",
+              "embedding q4_k id");
+    check_err(zf_embedding(ctx, wq, NULL), ZF_ERR_INVALID_ARG, "input 1 is NULL", "embedding NULL ids");
     /* tril / triu */
     check_err(zf_tril(ctx, i1, 0), ZF_ERR_SHAPE, "at least 2 dims", "tril 1-d");
     check_err(zf_triu(ctx, s, 0), ZF_ERR_SHAPE, "at least 2 dims", "triu 0-dim");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
+#include "zerfoo/quant.h"
 
 #define GRAIN (1 << 14)
 
@@ -174,10 +175,58 @@ static zf_status k_index_select(zf_engine *e, const zf_op_call *c) {
     return run_select(e, c, &out, &src, &ix, a.shape[d], d, a.stride[d]);
 }
 
+/* Block-quantized table [V, D] (contiguous): out (f32, contiguous [R, D])
+ * row r = dequantize(weight row ids[r]). Rows split over threads. */
+typedef struct {
+    const char *w;
+    size_t row_bytes;
+    zf_dtype wt, ixt;
+    const zf_tensor *ids;
+    float *out;
+    int64_t D;
+    const int64_t *ix_shape, *ix_stride;
+    int ix_nd;
+    size_t ix_es;
+} qembed_job;
+
+static const char *qembed_index_ptr(const qembed_job *j, int64_t r) {
+    const char *p = (const char *)zf_ptr(j->ids);
+    for (int k = j->ix_nd - 1; k >= 0; k--) {
+        int64_t i = r % j->ix_shape[k];
+        r /= j->ix_shape[k];
+        p += i * j->ix_stride[k] * (int64_t)j->ix_es;
+    }
+    return p;
+}
+
+static void qembed_rows(void *arg, int64_t r0, int64_t r1) {
+    const qembed_job *j = arg;
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t v = load_index(j->ixt, qembed_index_ptr(j, r));
+        zf_dequantize(j->wt, j->w + (size_t)v * j->row_bytes, j->out + r * j->D, j->D);
+    }
+}
+
+static zf_status k_embedding_quant(zf_engine *e, const zf_op_call *c) {
+    const zf_tensor *w = c->in[0], *ids = c->in[1];
+    zf_tensor *out = c->out;
+    if (out->dtype != ZF_F32 || !zf_is_contiguous(out) || !zf_is_contiguous(w))
+        return zf_set_error(ZF_ERR_DTYPE, "embedding kernel: a %s table needs contiguous f32 output",
+                            zf_dtype_name(w->dtype));
+    zf_status st = check_indices(e, c, ids, w->shape[0], 0);
+    if (st != ZF_OK || zf_numel(out) == 0) return st;
+    qembed_job j = {(const char *)zf_ptr(w), zf_quant_row_size(w->dtype, w->shape[1]), w->dtype, ids->dtype, ids,
+                    (float *)zf_ptr(out), w->shape[1], ids->shape, ids->stride, ids->ndim,
+                    zf_dtype_size(ids->dtype)};
+    zf_parallel_for(e->pool, zf_numel(ids), 1 + GRAIN / (j.D > 0 ? j.D : 1), qembed_rows, &j);
+    return ZF_OK;
+}
+
 /* weight [V, D], ids [...] -> out [..., D]: out[r, :] = weight[ids[r], :]. */
 static zf_status k_embedding(zf_engine *e, const zf_op_call *c) {
     const zf_tensor *w = c->in[0], *ids = c->in[1];
     zf_tensor *out = c->out;
+    if (zf_dtype_is_quant(w->dtype)) return k_embedding_quant(e, c);
     int nd = out->ndim; /* ids->ndim + 1 */
     int64_t st[ZF_MAX_DIMS] = {0}, ish[ZF_MAX_DIMS], ist[ZF_MAX_DIMS];
     st[nd - 1] = w->stride[1];
