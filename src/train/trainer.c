@@ -69,6 +69,11 @@ static const struct {
     {"seconds", offsetof(zf_epoch_metrics, seconds)},
 };
 
+/* The augmentation as stored in checkpoints: "hflip=0,shift=2". */
+static void augment_string(const zf_trainer_config *cfg, char *buf, size_t n) {
+    snprintf(buf, n, "hflip=%d,shift=%d", (cfg->augment.hflip || cfg->hflip) ? 1 : 0, (int)cfg->augment.max_shift);
+}
+
 static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt,
                                  const zf_epoch_metrics *m, zf_ctx *scratch) {
     zf_checkpoint_meta meta;
@@ -79,6 +84,9 @@ static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model,
     zf_status st = meta_set_u64(&meta, "seed", cfg->seed);
     if (st == ZF_OK) st = meta_set_u64(&meta, "batch_size", (uint64_t)cfg->batch_size);
     if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "drop_last", cfg->drop_last ? "1" : "0");
+    char aug[64];
+    augment_string(cfg, aug, sizeof aug);
+    if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "augment", aug);
     for (size_t i = 0; i < sizeof k_metric_keys / sizeof k_metric_keys[0] && st == ZF_OK; i++)
         st = meta_set_num(&meta, k_metric_keys[i].key, *(const double *)((const char *)m + k_metric_keys[i].offset));
     if (st != ZF_OK) return st;
@@ -110,6 +118,14 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
         return zf_set_error(ZF_ERR_INVALID_ARG,
                             "%s was trained with batch size %" PRIu64 ", this run asks for %lld (resuming needs the same)",
                             cfg->resume_path, batch, (long long)cfg->batch_size);
+    /* checkpoints from before augmentation existed have no key: no augmentation */
+    const char *saved_aug = zf_checkpoint_meta_get(&meta, "augment");
+    char aug[64];
+    augment_string(cfg, aug, sizeof aug);
+    if (strcmp(saved_aug ? saved_aug : "hflip=0,shift=0", aug) != 0)
+        return zf_set_error(ZF_ERR_INVALID_ARG,
+                            "%s was trained with augmentation %s, this run asks for %s (resuming needs the same)",
+                            cfg->resume_path, saved_aug ? saved_aug : "none", aug);
     if (meta.epoch < 0 || meta.step < 0)
         return zf_set_error(ZF_ERR_FORMAT, "%s: negative epoch or step in the metadata", cfg->resume_path);
     memset(last, 0, sizeof *last);

@@ -119,6 +119,7 @@ expect 1 "zerfoo eval: .*(lenet5|mlp)" "$ZF" eval --model lenet5 --checkpoint "$
 expect 1 "zerfoo train: .*(lenet5|mlp)" "$ZF" train --model lenet5 --data-dir "$D" --epochs 4 --batch-size 32 --resume "$tmp/mlp.st"
 expect 1 "batch size" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 16 --resume "$tmp/mlp.st"
 expect 1 "seed" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --seed 4 --resume "$tmp/mlp.st"
+expect 1 "augmentation hflip=0,shift=0, this run asks for hflip=1,shift=2" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --augment flip,shift --resume "$tmp/mlp.st"
 expect 1 "zerfoo train: .*sgd|optimizer" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --optimizer sgd --resume "$tmp/mlp.st"
 size=$(stat -c %s "$tmp/mlp.st")
 head -c $((size / 2)) "$tmp/mlp.st" > "$tmp/half.st"

@@ -335,6 +335,9 @@ static void test_resume_errors(void) {
     run(&trunc);
     CHECK(trunc.status != ZF_OK && trunc.n_metrics == 0 && trunc.error[0] != '\0');
     /* missing file */
+    run_spec aug = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .shift = 1};
+    run(&aug);
+    CHECK(aug.status == ZF_ERR_INVALID_ARG && strstr(aug.error, "augmentation") != NULL);
     run_spec missing = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = path_in("nope.safetensors")};
     run(&missing);
     CHECK(missing.status != ZF_OK);
