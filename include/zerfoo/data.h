@@ -87,11 +87,36 @@ zf_status zf_fashion_mnist_load(zf_ctx *ctx, const char *dir, zf_data_split spli
 
 typedef struct zf_loader zf_loader;
 
+/* Data augmentation of image samples [C, H, W] (x of the dataset [N, C, H, W]),
+ * applied as batches are copied out. Each sample's draws are a pure function
+ * of (seed, epoch, sample index) — Philox, no state — so they do not depend on
+ * the batch size's split of the epoch, the thread count, or where a resumed run
+ * starts. A sample is first mirrored, then shifted. All zero: no augmentation. */
+typedef struct zf_augment {
+    bool hflip;          /* mirror left-right with probability 1/2 */
+    int32_t max_shift;   /* >= 0: translate by (dy, dx), each uniform in [-max_shift, max_shift]
+                            (torchvision's RandomCrop(H, padding=max_shift) on the padded image);
+                            pixels shifted in take the value `fill` */
+    float fill;          /* the value of a blank pixel in the normalized data; for images
+                            normalized by zf_image_norm, zf_image_norm_blank() */
+} zf_augment;
+
+/* The normalized value of pixel 0 (black) under norm (NULL: pixel / 255):
+ * -mean / std, the fill for shifts. */
+float zf_image_norm_blank(const zf_image_norm *norm);
+
+/* Applies the augmentation of sample `index` in `epoch` to one image: dst =
+ * shift(flip(src)), both [C, H, W] contiguous f32, dst != src. Exposed for
+ * tests and for callers with their own loaders. */
+void zf_augment_image(const zf_augment *aug, uint64_t seed, int64_t epoch, int64_t index, const float *src,
+                      float *dst, int64_t C, int64_t H, int64_t W);
+
 typedef struct zf_loader_opts {
     int64_t batch_size;  /* >= 1 */
     bool shuffle;        /* a fresh seeded permutation each epoch */
     bool drop_last;      /* drop a final partial batch (PyTorch's drop_last) */
     uint64_t seed;
+    zf_augment augment;  /* zero: none; needs x [N, C, H, W] otherwise */
 } zf_loader_opts;
 
 /* The loader keeps a pointer to ds (which must outlive it) and owns one
@@ -111,7 +136,9 @@ const int64_t *zf_loader_order(const zf_loader *l);
 
 /* Batch b (0 <= b < num_batches) of the current epoch, copied into new
  * contiguous tensors made in ctx (a step context, reset by the caller):
- * x [B, ...] f32 and y [B] i64, B = batch_size except maybe the last batch. */
+ * x [B, ...] f32 and y [B] i64, B = batch_size except maybe the last batch.
+ * With opts.augment, each image is augmented as zf_augment_image does for
+ * (opts.seed, current epoch, its index in the dataset); labels are unchanged. */
 zf_status zf_loader_batch(zf_loader *l, int64_t b, zf_ctx *ctx, zf_tensor **x, zf_tensor **y);
 
 #ifdef __cplusplus

@@ -6,9 +6,10 @@
  * epoch and can resume from one.
  *
  * Reproducibility. Everything random is counter-based: the sample order of
- * epoch e depends on (seed, e) only (data.h), dropout masks on (seed, global
- * step). A checkpoint holds the parameters, the optimizer state, the number
- * of completed epochs and steps and the seed, so stopping after epoch k and
+ * epoch e depends on (seed, e) only (data.h), augmentation on (seed, e,
+ * sample index), dropout masks on (seed, global step). A checkpoint holds
+ * the parameters, the optimizer state, the number of completed epochs and
+ * steps, the seed and the augmentation, so stopping after epoch k and
  * resuming gives bit for bit the same parameters and metrics as a run that
  * never stopped. With the same seed, the loss curve is the same run after
  * run (and with 1 or 2 threads where the engine's kernels are
@@ -76,8 +77,9 @@ typedef struct zf_trainer_config {
     const zf_lr_schedule *schedule; /* NULL: the optimizer's lr throughout */
     double clip_grad_norm;       /* > 0: clip the global gradient norm to this */
     double label_smoothing;      /* cross-entropy label smoothing, 0 = off */
-    bool hflip;                  /* augmentation: mirror each training image [B, C, H, W] left-right
-                                    with probability 1/2, drawn from (seed, step, row) */
+    zf_augment augment;          /* augmentation of the training images in the loader (data.h):
+                                    random flips and shifts drawn from (seed, epoch, sample) */
+    bool hflip;                  /* shorthand for augment.hflip */
     zf_engine *engine;           /* engine of the step context; NULL: the default CPU engine */
     const char *checkpoint_path; /* written atomically after every epoch; NULL: none */
     const char *resume_path;     /* checkpoint to continue from; NULL: from scratch */

@@ -73,6 +73,11 @@ zf_status zf_dataset_load_idx(zf_ctx *ctx, const char *images_path, const char *
     return zf_dataset_from_tensors(out, x, y, num_classes);
 }
 
+float zf_image_norm_blank(const zf_image_norm *norm) {
+    zf_image_norm nm = norm ? *norm : (zf_image_norm){0.0f, 1.0f};
+    return (0.0f - nm.mean) / nm.std; /* the same arithmetic as the pixel table above */
+}
+
 const char *zf_fashion_mnist_dir(void) {
     const char *env = getenv("ZF_FASHION_MNIST_DIR");
     return env && *env ? env : "/usr/share/datasets/fashion-mnist";

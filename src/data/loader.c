@@ -3,7 +3,9 @@
  * Epoch e's order is a Fisher-Yates shuffle whose i-th draw is Philox keyed
  * by the seed at counter (i, stream DATA_STREAM + e): no RNG state is carried
  * from one epoch to the next, so the order depends on (seed, epoch) only and
- * a resumed run recomputes it exactly. */
+ * a resumed run recomputes it exactly. Augmentation draws are Philox keyed
+ * by the seed at counter (sample index, stream AUG_STREAM + e), one block per
+ * sample: word 0 the flip, words 1 and 2 the vertical and horizontal shift. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 /* Keeps the loader's draws apart from other users of the same seed
  * (parameter init, dropout). */
 #define DATA_STREAM 0x6C6F616465720000ull /* "loader" */
+#define AUG_STREAM 0x6175676D656E7400ull  /* "augment" */
 
 struct zf_loader {
     const zf_dataset *ds;
@@ -21,7 +24,42 @@ struct zf_loader {
     int64_t *order;         /* [N] */
     int64_t sample_numel;   /* elements of one x sample */
     int64_t num_batches;
+    int64_t epoch;          /* the last zf_loader_set_epoch */
+    bool augment;           /* opts.augment does something */
 };
+
+void zf_augment_image(const zf_augment *aug, uint64_t seed, int64_t epoch, int64_t index, const float *src,
+                      float *dst, int64_t C, int64_t H, int64_t W) {
+    bool flip = false;
+    int64_t dy = 0, dx = 0;
+    if (aug && (aug->hflip || aug->max_shift > 0)) {
+        zf_philox_out o = zf_philox4x32(seed, (uint64_t)index, AUG_STREAM + (uint64_t)epoch);
+        flip = aug->hflip && (o.v[0] >> 31) != 0;
+        if (aug->max_shift > 0) {
+            uint64_t span = 2 * (uint64_t)aug->max_shift + 1; /* uniform in [0, span): (u32 * span) >> 32 */
+            dy = (int64_t)(((uint64_t)o.v[1] * span) >> 32) - aug->max_shift;
+            dx = (int64_t)(((uint64_t)o.v[2] * span) >> 32) - aug->max_shift;
+        }
+    }
+    float fill = aug ? aug->fill : 0.0f;
+    for (int64_t c = 0; c < C; c++) {
+        const float *sp = src + c * H * W;
+        float *dp = dst + c * H * W;
+        for (int64_t i = 0; i < H; i++) {
+            int64_t si = i - dy; /* dst(i, j) = flipped src(i - dy, j - dx) */
+            float *drow = dp + i * W;
+            if (si < 0 || si >= H) {
+                for (int64_t j = 0; j < W; j++) drow[j] = fill;
+                continue;
+            }
+            const float *srow = sp + si * W;
+            for (int64_t j = 0; j < W; j++) {
+                int64_t sj = j - dx;
+                drow[j] = sj < 0 || sj >= W ? fill : srow[flip ? W - 1 - sj : sj];
+            }
+        }
+    }
+}
 
 zf_loader *zf_loader_new(const zf_dataset *ds, const zf_loader_opts *opts) {
     if (!ds || !opts || !ds->x || !ds->y) {
@@ -38,6 +76,15 @@ zf_loader *zf_loader_new(const zf_dataset *ds, const zf_loader_opts *opts) {
                      (long long)opts->batch_size, (long long)ds->n);
         return NULL;
     }
+    const zf_augment *aug = &opts->augment;
+    bool augment = aug->hflip || aug->max_shift != 0;
+    if (augment && (ds->x->ndim != 4 || aug->max_shift < 0 || aug->max_shift > ds->x->shape[2] ||
+                    aug->max_shift > ds->x->shape[3] || !(aug->fill == aug->fill))) {
+        zf_set_error(ZF_ERR_INVALID_ARG,
+                     "augmentation needs images [N, C, H, W] and a shift in [0, min(H, W)] (got %d dims, shift %d)",
+                     ds->x->ndim, (int)aug->max_shift);
+        return NULL;
+    }
     zf_loader *l = calloc(1, sizeof *l);
     int64_t *order = malloc((size_t)ds->n * sizeof *order);
     if (!l || !order) {
@@ -51,6 +98,7 @@ zf_loader *zf_loader_new(const zf_dataset *ds, const zf_loader_opts *opts) {
     l->order = order;
     l->num_batches = nb;
     l->sample_numel = zf_numel(ds->x) / ds->n;
+    l->augment = augment;
     for (int64_t i = 0; i < ds->n; i++) order[i] = i;
     return l;
 }
@@ -73,6 +121,7 @@ const int64_t *zf_loader_order(const zf_loader *l) { return l ? l->order : NULL;
 zf_status zf_loader_set_epoch(zf_loader *l, int64_t epoch) {
     if (!l || epoch < 0) return zf_set_error(ZF_ERR_INVALID_ARG, "zf_loader_set_epoch: bad argument");
     int64_t n = l->ds->n;
+    l->epoch = epoch;
     for (int64_t i = 0; i < n; i++) l->order[i] = i;
     if (!l->opts.shuffle) return ZF_OK;
     uint64_t stream = DATA_STREAM + (uint64_t)epoch;
@@ -108,7 +157,11 @@ zf_status zf_loader_batch(zf_loader *l, int64_t b, zf_ctx *ctx, zf_tensor **x, z
     size_t row_bytes = (size_t)l->sample_numel * sizeof(float);
     for (int64_t r = 0; r < rows; r++) {
         int64_t s = l->order[start + r];
-        memcpy(xd + r * l->sample_numel, xs + s * l->sample_numel, row_bytes);
+        if (l->augment)
+            zf_augment_image(&l->opts.augment, l->opts.seed, l->epoch, s, xs + s * l->sample_numel,
+                             xd + r * l->sample_numel, sx->shape[1], sx->shape[2], sx->shape[3]);
+        else
+            memcpy(xd + r * l->sample_numel, xs + s * l->sample_numel, row_bytes);
         yd[r] = ys[s];
     }
     *x = bx;

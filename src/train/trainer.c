@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/philox.h"
 #include "train/train_internal.h"
 #include "zerfoo/autograd.h"
 #include "zerfoo/checkpoint.h"
@@ -70,6 +69,11 @@ static const struct {
     {"seconds", offsetof(zf_epoch_metrics, seconds)},
 };
 
+/* The augmentation as stored in checkpoints: "hflip=0,shift=2". */
+static void augment_string(const zf_trainer_config *cfg, char *buf, size_t n) {
+    snprintf(buf, n, "hflip=%d,shift=%d", (cfg->augment.hflip || cfg->hflip) ? 1 : 0, (int)cfg->augment.max_shift);
+}
+
 static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt,
                                  const zf_epoch_metrics *m, zf_ctx *scratch) {
     zf_checkpoint_meta meta;
@@ -80,6 +84,9 @@ static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model,
     zf_status st = meta_set_u64(&meta, "seed", cfg->seed);
     if (st == ZF_OK) st = meta_set_u64(&meta, "batch_size", (uint64_t)cfg->batch_size);
     if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "drop_last", cfg->drop_last ? "1" : "0");
+    char aug[64];
+    augment_string(cfg, aug, sizeof aug);
+    if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "augment", aug);
     for (size_t i = 0; i < sizeof k_metric_keys / sizeof k_metric_keys[0] && st == ZF_OK; i++)
         st = meta_set_num(&meta, k_metric_keys[i].key, *(const double *)((const char *)m + k_metric_keys[i].offset));
     if (st != ZF_OK) return st;
@@ -111,6 +118,14 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
         return zf_set_error(ZF_ERR_INVALID_ARG,
                             "%s was trained with batch size %" PRIu64 ", this run asks for %lld (resuming needs the same)",
                             cfg->resume_path, batch, (long long)cfg->batch_size);
+    /* checkpoints from before augmentation existed have no key: no augmentation */
+    const char *saved_aug = zf_checkpoint_meta_get(&meta, "augment");
+    char aug[64];
+    augment_string(cfg, aug, sizeof aug);
+    if (strcmp(saved_aug ? saved_aug : "hflip=0,shift=0", aug) != 0)
+        return zf_set_error(ZF_ERR_INVALID_ARG,
+                            "%s was trained with augmentation %s, this run asks for %s (resuming needs the same)",
+                            cfg->resume_path, saved_aug ? saved_aug : "none", aug);
     if (meta.epoch < 0 || meta.step < 0)
         return zf_set_error(ZF_ERR_FORMAT, "%s: negative epoch or step in the metadata", cfg->resume_path);
     memset(last, 0, sizeof *last);
@@ -121,34 +136,6 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
         if (!meta_get_num(&meta, k_metric_keys[i].key, dst)) *dst = NAN;
     }
     zf_optim_set_steps(opt, meta.step);
-    return ZF_OK;
-}
-
-/* ---- augmentation ---- */
-
-/* Keeps the flips' draws apart from the loader's and dropout's. */
-#define HFLIP_STREAM 0x68666C6970000000ull /* "hflip" */
-
-/* Mirrors rows of x [B, C, H, W] (f32, contiguous) left-right, each with
- * probability 1/2 from Philox keyed by (seed, step, row). */
-static zf_status hflip_batch(zf_tensor *x, uint64_t seed, int64_t step) {
-    if (x->ndim != 4 || x->dtype != ZF_F32 || !zf_is_contiguous(x))
-        return zf_set_error(ZF_ERR_SHAPE, "horizontal flip needs contiguous f32 images [B, C, H, W]");
-    int64_t B = x->shape[0], plane = x->shape[2] * x->shape[3], W = x->shape[3];
-    int64_t rows = x->shape[1] * x->shape[2]; /* image rows of one sample */
-    float *d = zf_data(x);
-    for (int64_t b = 0; b < B; b++) {
-        if (zf_rng_uniform(seed, HFLIP_STREAM + (uint64_t)step, (uint64_t)b) >= 0.5) continue;
-        float *img = d + b * x->shape[1] * plane;
-        for (int64_t r = 0; r < rows; r++) {
-            float *row = img + r * W;
-            for (int64_t i = 0, j = W - 1; i < j; i++, j--) {
-                float t = row[i];
-                row[i] = row[j];
-                row[j] = t;
-            }
-        }
-    }
     return ZF_OK;
 }
 
@@ -180,7 +167,6 @@ static zf_status train_epoch(run_state *rs, int64_t epoch, zf_epoch_metrics *m) 
         zf_tensor *x, *y;
         st = zf_loader_batch(rs->loader, b, rs->step_ctx, &x, &y);
         if (st != ZF_OK) return st;
-        if (cfg->hflip && (st = hflip_batch(x, cfg->seed, rs->step)) != ZF_OK) return st;
         if (cfg->on_batch && (st = cfg->on_batch(cfg->user, rs->step, x, y)) != ZF_OK) return st;
         zf_tensor *logits = zf_module_forward(rs->model, rs->step_ctx, x);
         zf_tensor *loss = zf_cross_entropy(rs->step_ctx, logits, y, cfg->label_smoothing, ZF_REDUCTION_MEAN);
@@ -261,7 +247,8 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
     zf_ctx *keep = zf_ctx_new(cfg->engine);   /* lives for the call: parameter list */
     rs.step_ctx = zf_ctx_new(cfg->engine);
     zf_loader_opts lo = {.batch_size = cfg->batch_size, .shuffle = true, .drop_last = cfg->drop_last,
-                         .seed = cfg->seed};
+                         .seed = cfg->seed, .augment = cfg->augment};
+    lo.augment.hflip |= cfg->hflip;
     rs.loader = zf_loader_new(train, &lo);
     if (!keep || !rs.step_ctx || !rs.loader) goto fail;
     rs.params = zf_module_named_parameters(model, keep);

@@ -70,6 +70,10 @@ expect 2 "bad value 'sometimes' for --progress" "$ZF" train --model mlp --progre
 expect 2 "bad value 'linear' for --schedule" "$ZF" train --model mlp --schedule linear
 expect 2 "bad value 'zscore' for --norm" "$ZF" train --model mlp --norm zscore
 expect 2 "bad value '1' for --label-smoothing" "$ZF" train --model mlp --label-smoothing 1
+expect 2 "bad value 'rotate' for --augment" "$ZF" train --model mlp --augment rotate
+expect 2 "bad value 'shift:9' for --augment" "$ZF" train --model mlp --augment shift:9
+expect 2 "bad value 'hflip,' for --augment" "$ZF" train --model mlp --augment hflip,
+expect 2 "bad value '' for --augment" "$ZF" train --model mlp --augment ''
 expect 2 "unknown option '--frobnicate'" "$ZF" train --model mlp --frobnicate 1
 expect 2 "--lr needs a value"        "$ZF" train --model mlp --lr
 expect 2 "unexpected argument 'mlp'" "$ZF" train mlp
@@ -115,6 +119,7 @@ expect 1 "zerfoo eval: .*(lenet5|mlp)" "$ZF" eval --model lenet5 --checkpoint "$
 expect 1 "zerfoo train: .*(lenet5|mlp)" "$ZF" train --model lenet5 --data-dir "$D" --epochs 4 --batch-size 32 --resume "$tmp/mlp.st"
 expect 1 "batch size" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 16 --resume "$tmp/mlp.st"
 expect 1 "seed" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --seed 4 --resume "$tmp/mlp.st"
+expect 1 "augmentation hflip=0,shift=0, this run asks for hflip=1,shift=2" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --augment flip,shift --resume "$tmp/mlp.st"
 expect 1 "zerfoo train: .*sgd|optimizer" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --optimizer sgd --resume "$tmp/mlp.st"
 size=$(stat -c %s "$tmp/mlp.st")
 head -c $((size / 2)) "$tmp/mlp.st" > "$tmp/half.st"
@@ -130,9 +135,13 @@ expect 1 "zerfoo train: .*cannot" "$ZF" train --model mlp --data-dir "$D" --epoc
 # --- lenet5 runs too (and prints its parameter count)
 expect 0 "44,426 parameters" "$ZF" train --model lenet5 --data-dir "$D" --epochs 1 --batch-size 64 --limit-train 128 --progress none
 
+expect 0 '"epochs":1' "$ZF" train --model lenet5 --data-dir "$D" --epochs 1 --limit-train 128 --augment hflip,shift:3 --progress none
+expect 0 '"epochs":1' "$ZF" train --model lenet5 --data-dir "$D" --epochs 1 --limit-train 128 --hflip --augment none --progress none
+
 # --- the same seed gives the same weights and optimizer state, bit for bit, with 1 or 2 threads
+# (with augmentation, whose draws must not depend on the thread count either)
 for t in 1 2; do
-  "$ZF" train --model lenet5 --data-dir "$D" --epochs 2 --batch-size 32 --seed 9 --threads $t \
+  "$ZF" train --model lenet5 --data-dir "$D" --epochs 2 --batch-size 32 --seed 9 --threads $t --augment hflip,shift \
         --out "$tmp/l$t.st" --progress none > "$tmp/l$t.out" 2>&1
 done
 if PYTHONPATH="$(dirname "$0")/../parity" python3 -c "

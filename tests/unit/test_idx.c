@@ -281,6 +281,175 @@ static void test_loader(zf_ctx *ctx) {
     zf_ctx_free(step);
 }
 
+/* Reference: pad the (mirrored) image by P blank pixels on every side, then
+ * crop H x W at (P - dy, P - dx) — torchvision's RandomCrop(padding=P). */
+static void ref_augment(const float *src, float *dst, int64_t C, int64_t H, int64_t W, bool flip, int dy, int dx,
+                        float fill) {
+    enum { P = 3, MAXS = 16 };
+    float pad[MAXS + 2 * P][MAXS + 2 * P];
+    for (int64_t c = 0; c < C; c++) {
+        for (int i = 0; i < H + 2 * P; i++)
+            for (int j = 0; j < W + 2 * P; j++) pad[i][j] = fill;
+        for (int64_t i = 0; i < H; i++)
+            for (int64_t j = 0; j < W; j++) pad[i + P][j + P] = src[c * H * W + i * W + (flip ? W - 1 - j : j)];
+        for (int64_t i = 0; i < H; i++)
+            for (int64_t j = 0; j < W; j++) dst[c * H * W + i * W + j] = pad[i + P - dy][j + P - dx];
+    }
+}
+
+/* Which (flip, dy, dx) with |dy|, |dx| <= s turns src into dst; false when none. */
+static bool find_transform(const float *src, const float *dst, int64_t C, int64_t H, int64_t W, int s, float fill,
+                           bool *flip, int *dy, int *dx) {
+    float buf[2 * 16 * 16];
+    for (int f = 0; f < 2; f++)
+        for (int a = -s; a <= s; a++)
+            for (int b = -s; b <= s; b++) {
+                ref_augment(src, buf, C, H, W, f, a, b, fill);
+                if (memcmp(buf, dst, (size_t)(C * H * W) * sizeof(float)) == 0) {
+                    *flip = f;
+                    *dy = a;
+                    *dx = b;
+                    return true;
+                }
+            }
+    return false;
+}
+
+/* Augmentation: exact pixels for a mirror and a shift, every draw a legal
+ * transform of its sample, flips about half the time and every shift used,
+ * labels untouched, a pure function of (seed, epoch, sample) — so a batch
+ * fetched on its own (as a resumed run does) or with another batch size is
+ * the same — and other epochs and seeds draw differently. */
+static void test_augment(zf_ctx *ctx) {
+    /* one 1x3x3 image 1..9: the draw of some sample index mirrors it and
+     * shifts it down 1, left 1 (max_shift 1); check that one by hand */
+    const float img[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    zf_augment aug = {.hflip = true, .max_shift = 1, .fill = -1};
+    const float want[9] = {-1, -1, -1, 2, 1, -1, 5, 4, -1}; /* mirrored: 3 2 1 / 6 5 4 / 9 8 7 */
+    bool found = false, ok = true;
+    int count_flip = 0, shifts[3][3] = {{0}};
+    for (int64_t idx = 0; idx < 900; idx++) {
+        float out[9];
+        zf_augment_image(&aug, 5, 0, idx, img, out, 1, 3, 3);
+        bool f;
+        int dy, dx;
+        if (!find_transform(img, out, 1, 3, 3, 1, -1, &f, &dy, &dx)) {
+            ok = false;
+            continue;
+        }
+        count_flip += f;
+        shifts[dy + 1][dx + 1]++;
+        if (f && dy == 1 && dx == -1) found |= memcmp(out, want, sizeof want) == 0;
+    }
+    CHECK(ok && found);
+    CHECK(count_flip > 380 && count_flip < 520);
+    bool all_shifts = true;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) all_shifts &= shifts[a][b] > 60;
+    CHECK(all_shifts);
+    /* flip only / shift only / none */
+    zf_augment flip_only = {.hflip = true}, none = {0};
+    float out[9];
+    int flips = 0;
+    bool flip_ok = true;
+    for (int64_t idx = 0; idx < 64; idx++) {
+        zf_augment_image(&flip_only, 5, 1, idx, img, out, 1, 3, 3);
+        const float mir[9] = {3, 2, 1, 6, 5, 4, 9, 8, 7};
+        bool m = memcmp(out, mir, sizeof mir) == 0, same = memcmp(out, img, sizeof img) == 0;
+        flip_ok &= m || same;
+        flips += m;
+    }
+    CHECK(flip_ok && flips > 16 && flips < 48);
+    zf_augment_image(&none, 5, 1, 3, img, out, 1, 3, 3);
+    CHECK(memcmp(out, img, sizeof img) == 0);
+
+    /* through the loader: 50 samples 2x5x6 with distinct pixels */
+    const int64_t n = 50, C = 2, H = 5, W = 6, numel = C * H * W;
+    zf_tensor *x = zf_reshape(ctx, zf_arange(ctx, ZF_F32, 0, (double)(n * numel), 1), 4, (int64_t[]){n, C, H, W});
+    zf_tensor *y = zf_cast(ctx, zf_arange(ctx, ZF_F32, 0, (double)n, 1), ZF_I64);
+    zf_dataset ds;
+    CHECK(zf_dataset_from_tensors(&ds, x, y, n) == ZF_OK);
+    zf_loader_opts o = {.batch_size = 8, .shuffle = true, .seed = 9,
+                        .augment = {.hflip = true, .max_shift = 2, .fill = -3.5f}};
+    zf_loader *l = zf_loader_new(&ds, &o), *l2 = zf_loader_new(&ds, &o);
+    zf_loader_opts o3 = o;
+    o3.batch_size = 5;
+    zf_loader *l3 = zf_loader_new(&ds, &o3);
+    CHECK(l && l2 && l3);
+    zf_ctx *step = zf_ctx_new(NULL);
+    static float epoch_x[3][50 * 60]; /* by sample index */
+    bool legal = true, labels_ok = true, direct_same = true, bs_same = true;
+    int moved = 0;
+    for (int e = 0; e < 3 && l && l2 && l3; e++) {
+        CHECK(zf_loader_set_epoch(l, e) == ZF_OK && zf_loader_set_epoch(l3, e) == ZF_OK);
+        for (int64_t b = 0; b < zf_loader_num_batches(l); b++) {
+            zf_ctx_reset(step);
+            zf_tensor *bx, *by;
+            CHECK(zf_loader_batch(l, b, step, &bx, &by) == ZF_OK);
+            for (int64_t r = 0; r < by->shape[0]; r++) {
+                int64_t s = zf_loader_order(l)[b * 8 + r];
+                const float *src = (const float *)zf_data(x) + s * numel, *got = (const float *)zf_data(bx) + r * numel;
+                labels_ok &= ((int64_t *)zf_data(by))[r] == s;
+                bool f;
+                int dy, dx;
+                legal &= find_transform(src, got, C, H, W, 2, -3.5f, &f, &dy, &dx);
+                moved += memcmp(src, got, (size_t)numel * sizeof(float)) != 0;
+                memcpy(epoch_x[e] + s * numel, got, (size_t)numel * sizeof(float));
+            }
+        }
+        /* a fresh loader fetching one batch directly (resume) sees the same images */
+        CHECK(zf_loader_set_epoch(l2, e) == ZF_OK);
+        zf_ctx_reset(step);
+        zf_tensor *bx, *by;
+        CHECK(zf_loader_batch(l2, 3, step, &bx, &by) == ZF_OK);
+        for (int64_t r = 0; r < by->shape[0]; r++) {
+            int64_t s = ((int64_t *)zf_data(by))[r];
+            direct_same &= memcmp(epoch_x[e] + s * numel, (float *)zf_data(bx) + r * numel,
+                                  (size_t)numel * sizeof(float)) == 0;
+        }
+        /* another batch size: the same image for the same (epoch, sample) */
+        for (int64_t b = 0; b < zf_loader_num_batches(l3); b++) {
+            zf_ctx_reset(step);
+            CHECK(zf_loader_batch(l3, b, step, &bx, &by) == ZF_OK);
+            for (int64_t r = 0; r < by->shape[0]; r++) {
+                int64_t s = ((int64_t *)zf_data(by))[r];
+                bs_same &= memcmp(epoch_x[e] + s * numel, (float *)zf_data(bx) + r * numel,
+                                  (size_t)numel * sizeof(float)) == 0;
+            }
+        }
+    }
+    CHECK(legal && labels_ok && direct_same && bs_same);
+    CHECK(moved > 3 * 50 / 2);
+    /* epochs draw differently */
+    CHECK(memcmp(epoch_x[0], epoch_x[1], sizeof epoch_x[0]) != 0);
+    /* another seed draws differently for the same sample */
+    int differs = 0;
+    float a1[60], a2[60];
+    for (int64_t s = 0; s < n; s++) {
+        zf_augment_image(&o.augment, 9, 0, s, (const float *)zf_data(x) + s * numel, a1, C, H, W);
+        zf_augment_image(&o.augment, 10, 0, s, (const float *)zf_data(x) + s * numel, a2, C, H, W);
+        differs += memcmp(a1, a2, sizeof a1) != 0;
+    }
+    CHECK(differs > n / 2);
+    /* bad options */
+    zf_loader_opts bad = o;
+    bad.augment.max_shift = -1;
+    CHECK(zf_loader_new(&ds, &bad) == NULL && zf_last_status() == ZF_ERR_INVALID_ARG);
+    bad.augment.max_shift = 7; /* > H */
+    CHECK(zf_loader_new(&ds, &bad) == NULL);
+    zf_tensor *flat = zf_reshape(ctx, x, 2, (int64_t[]){n, numel});
+    zf_dataset fds;
+    CHECK(zf_dataset_from_tensors(&fds, flat, y, n) == ZF_OK);
+    CHECK(zf_loader_new(&fds, &o) == NULL && zf_last_status() == ZF_ERR_INVALID_ARG);
+    /* the blank value under a normalization */
+    zf_image_norm nm = {ZF_FASHION_MNIST_MEAN, ZF_FASHION_MNIST_STD};
+    CHECK(zf_image_norm_blank(&nm) == (0.0f - 0.2860f) / 0.3530f && zf_image_norm_blank(NULL) == 0.0f);
+    zf_loader_free(l);
+    zf_loader_free(l2);
+    zf_loader_free(l3);
+    zf_ctx_free(step);
+}
+
 /* The installed dataset (skipped when dataset-fashion-mnist is absent). */
 static void test_fashion_mnist(void) {
     char p[512];
@@ -325,6 +494,7 @@ int main(void) {
     test_gzip_damage(ctx);
     test_dataset(ctx);
     test_loader(ctx);
+    test_augment(ctx);
     test_fashion_mnist();
     zf_ctx_free(ctx);
     char cmd[300];

@@ -73,6 +73,7 @@ typedef struct {
     const char *ckpt, *resume, *log;
     bool sgd;
     bool hflip;
+    int32_t shift;            /* augment.max_shift */
     int64_t nan_at_step;      /* poison this 0-based step's batch (0: never) */
     zf_progress_mode progress;
     FILE *progress_file;
@@ -166,6 +167,8 @@ static void run(run_spec *r) {
     cfg.progress = r->progress_file;
     cfg.progress_mode = r->progress_file ? r->progress : ZF_PROGRESS_NONE;
     cfg.hflip = r->hflip;
+    cfg.augment.max_shift = r->shift;
+    cfg.augment.fill = -0.5f;
     cfg.on_batch = batch_hook;
     cfg.on_epoch = epoch_hook;
     cfg.user = r;
@@ -226,7 +229,9 @@ static void test_determinism_and_learning(void) {
 
 static void test_resume(bool sgd) {
     remove(path_in("ckpt.safetensors"));
-    run_spec full = {.threads = 1, .epochs = 4, .init_seed = 3, .sgd = sgd, .hflip = sgd};
+    /* the SGD run also augments (flips and shifts): the draws of a resumed
+       epoch must be those of the uninterrupted run */
+    run_spec full = {.threads = 1, .epochs = 4, .init_seed = 3, .sgd = sgd, .hflip = sgd, .shift = sgd ? 2 : 0};
     run(&full);
     run_spec first = full;
     first.epochs = 2;
@@ -280,10 +285,23 @@ static void test_hflip(void) {
         mirrored += mir && !eq;
     }
     CHECK(same + mirrored == BATCH && same > BATCH / 5 && mirrored > BATCH / 5);
-    /* the same seed flips the same images */
+    /* the same seed flips the same images, with 1 or 2 threads */
     run_spec again = flip;
+    again.threads = 2;
     run(&again);
-    CHECK(memcmp(again.first_batch, flip.first_batch, sizeof flip.first_batch) == 0 && same_params(&again, &flip));
+    CHECK(memcmp(again.first_batch, flip.first_batch, sizeof flip.first_batch) == 0 && same_curve(&again, &flip) &&
+          same_params(&again, &flip));
+    /* flips and shifts: deterministic, 1 vs 2 threads, and the images change */
+    run_spec sh = plain;
+    sh.hflip = true;
+    sh.shift = 2;
+    sh.epochs = 2;
+    run_spec sh2 = sh;
+    sh2.threads = 2;
+    run(&sh);
+    run(&sh2);
+    CHECK(sh.status == ZF_OK && sh2.status == ZF_OK && same_curve(&sh, &sh2) && same_params(&sh, &sh2));
+    CHECK(memcmp(sh.first_batch, flip.first_batch, sizeof flip.first_batch) != 0);
 }
 
 static void test_resume_errors(void) {
@@ -317,6 +335,9 @@ static void test_resume_errors(void) {
     run(&trunc);
     CHECK(trunc.status != ZF_OK && trunc.n_metrics == 0 && trunc.error[0] != '\0');
     /* missing file */
+    run_spec aug = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .shift = 1};
+    run(&aug);
+    CHECK(aug.status == ZF_ERR_INVALID_ARG && strstr(aug.error, "augmentation") != NULL);
     run_spec missing = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = path_in("nope.safetensors")};
     run(&missing);
     CHECK(missing.status != ZF_OK);

@@ -28,12 +28,18 @@ static void train_usage(FILE *f) {
             "  --lr X                learning rate (default 0.001; 0.01 for sgd)\n"
             "  --momentum M          sgd momentum (default 0)\n"
             "  --weight-decay W      (default 0; 0.01 for adamw)\n"
-            "  --schedule NAME       learning-rate schedule: constant (default) or cosine (from --lr\n"
-            "                        down to 0 over all epochs' steps)\n"
+            "  --schedule NAME       learning-rate schedule: constant (default), cosine (from --lr\n"
+            "                        down to 0 over all epochs' steps) or warmup-cosine (linear from 0\n"
+            "                        to --lr over --warmup-epochs, then cosine down to 0)\n"
+            "  --warmup-epochs X     warmup length for warmup-cosine, in epochs (default 1; may be a\n"
+            "                        fraction)\n"
             "  --label-smoothing X   cross-entropy label smoothing in [0, 1) (default 0)\n"
             "  --init NAME           torch (PyTorch's default init, the default) or he (Kaiming uniform\n"
             "                        for ReLU, zero biases)\n"
-            "  --hflip               augment: mirror training images left-right with probability 1/2\n"
+            "  --augment LIST        training-image augmentation, comma-separated (default none):\n"
+            "                        hflip or flip (mirror left-right with probability 1/2), shift (translate\n"
+            "                        by up to 2 pixels each way, blank pixels shifted in; shift:N for N)\n"
+            "  --hflip               the same as --augment hflip\n"
             "  --norm NAME           mean-std (default: (pixel/255 - 0.2860)/0.3530) or unit (pixel/255)\n"
             "  --seed S              initialization, data order and dropout (default 0; on resume the\n"
             "                        checkpoint's seed unless given)\n"
@@ -51,17 +57,38 @@ typedef struct {
     const char *model, *dataset, *data_dir, *optimizer, *out, *resume, *log, *schedule;
     zf_image_norm norm;
     double label_smoothing;
-    bool he_init, hflip;
+    bool he_init;
+    zf_augment augment;
     int64_t epochs, batch_size, limit_train, limit_test;
-    double lr, momentum, weight_decay;
+    double lr, momentum, weight_decay, warmup_epochs;
     bool lr_set, wd_set, seed_set;
     uint64_t seed;
     zf_progress_mode progress;
 } train_args;
 
+/* --augment LIST: "none" or comma-separated hflip, shift, shift:N (0..8).
+ * Adds to *aug (so --hflip --augment shift is both). */
+static bool parse_augment(const char *v, zf_augment *aug) {
+    if (strcmp(v, "none") == 0) {
+        *aug = (zf_augment){0};
+        return true;
+    }
+    char buf[256];
+    if (!*v || strlen(v) >= sizeof buf) return false;
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int64_t n;
+        if (strcmp(t, "hflip") == 0 || strcmp(t, "flip") == 0) aug->hflip = true;
+        else if (strcmp(t, "shift") == 0) aug->max_shift = 2;
+        else if (strncmp(t, "shift:", 6) == 0 && zf_parse_i64(t + 6, &n) && n >= 0 && n <= 8) aug->max_shift = (int32_t)n;
+        else return false;
+    }
+    return v[strlen(v) - 1] != ',' && v[0] != ',';
+}
+
 /* Parses argv into a; returns -1 to go on, else the exit status. */
 static int parse_train_args(int argc, char **argv, train_args *a) {
-    *a = (train_args){.dataset = "fashion-mnist", .optimizer = "adam", .schedule = "constant", .epochs = 10,
+    *a = (train_args){.dataset = "fashion-mnist", .optimizer = "adam", .schedule = "constant", .epochs = 10, .warmup_epochs = 1,
                       .batch_size = 64};
     zf_cli_parse_norm("mean-std", &a->norm);
     for (int i = 1; i < argc; i++) {
@@ -71,7 +98,7 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
             return 0;
         }
         if (strcmp(f, "--hflip") == 0) {
-            a->hflip = true;
+            a->augment.hflip = true;
             continue;
         }
         if (strncmp(f, "--", 2) != 0) {
@@ -93,14 +120,17 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
         else if (strcmp(f, "--resume") == 0) a->resume = v;
         else if (strcmp(f, "--log") == 0) a->log = v;
         else if (strcmp(f, "--schedule") == 0) {
-            ok = strcmp(v, "constant") == 0 || strcmp(v, "cosine") == 0;
+            ok = strcmp(v, "constant") == 0 || strcmp(v, "cosine") == 0 || strcmp(v, "warmup-cosine") == 0;
             a->schedule = v;
         }
         else if (strcmp(f, "--norm") == 0) ok = zf_cli_parse_norm(v, &a->norm);
+        else if (strcmp(f, "--augment") == 0) ok = parse_augment(v, &a->augment);
         else if (strcmp(f, "--init") == 0) {
             ok = strcmp(v, "torch") == 0 || strcmp(v, "he") == 0;
             a->he_init = strcmp(v, "he") == 0;
         }
+        else if (strcmp(f, "--warmup-epochs") == 0)
+            ok = zf_parse_f64(v, &a->warmup_epochs) && a->warmup_epochs >= 0 && a->warmup_epochs <= 100000;
         else if (strcmp(f, "--label-smoothing") == 0)
             ok = zf_parse_f64(v, &a->label_smoothing) && a->label_smoothing >= 0 && a->label_smoothing < 1;
         else if (strcmp(f, "--epochs") == 0) ok = zf_parse_i64(v, &a->epochs) && a->epochs >= 0 && a->epochs <= 100000;
@@ -230,11 +260,18 @@ int zf_cmd_train(int argc, char **argv) {
     cfg.progress = stderr;
     cfg.progress_mode = a.progress;
     cfg.label_smoothing = a.label_smoothing;
-    cfg.hflip = a.hflip;
+    cfg.augment = a.augment;
+    cfg.augment.fill = zf_image_norm_blank(&a.norm);
     zf_lr_schedule sched = {.kind = ZF_LR_COSINE, .base_lr = zf_optim_lr(opt), .min_lr = 0};
-    if (strcmp(a.schedule, "cosine") == 0) {
+    if (strcmp(a.schedule, "constant") != 0) {
         int64_t per_epoch = a.batch_size > 0 ? (train.n + a.batch_size - 1) / a.batch_size : 1;
         sched.total_steps = a.epochs * per_epoch > 0 ? a.epochs * per_epoch : 1;
+        if (strcmp(a.schedule, "warmup-cosine") == 0) {
+            sched.kind = ZF_LR_WARMUP_COSINE;
+            double w = a.warmup_epochs * (double)per_epoch;
+            sched.warmup_steps = w < (double)sched.total_steps ? (int64_t)llround(w) : sched.total_steps;
+            sched.warmup_start = 0;
+        }
         cfg.schedule = &sched;
     }
     zf_train_result r;
