@@ -16,8 +16,9 @@
  *     |x^_k - x_k| <= a / 254 * (1 + 2^-10) + |x_k| * 2^-11 and
  *     |y - y_ref| <= sum_k |Wd[n, k]| * that + 1e-5 * sum_k |Wd x|.
  *
- * Every kernel set this CPU runs (ref, avx2, avx512) is checked, odd M
- * (1, 3, 5, 7: groups of 4 rows and remainders), K with an odd number of
+ * Every kernel set this CPU runs (ref, avx2, avx512) is checked and must
+ * give the ref kernels' bits, odd M (1 .. 9: groups of 4 rows and
+ * remainders, ggml's tiled recipe from 8), K with an odd number of
  * 32-blocks, and the op on every engine with poisoned outputs (results must
  * be bitwise equal across engines and thread counts), the backward
  * (dx = g . Wd) and the argument errors. */
@@ -161,9 +162,9 @@ static void test_kernels(void) {
         int64_t blk = zf_dtype_block(t) > 1 ? zf_dtype_block(t) : 32;
         const int64_t Ks[] = {blk, 3 * blk, blk == 32 ? 288 : 1024};
         for (int ki = 0; ki < 3; ki++) {
-            int64_t K = Ks[ki], N = ki == 1 ? 37 : 9;
+            int64_t K = Ks[ki], N = ki == 1 ? 37 : ki == 2 ? 24 : 9; /* 24: ggml repacks q4_0, q4_K, q2_K */
             weights w = make_weights(t, N, K);
-            for (int64_t M = 1; M <= 7; M += 2) {
+            for (int64_t M = 1; M <= 9; M += 2) {
                 float *x = make_x(M, K);
                 float *y = malloc(sizeof(float) * (size_t)(M * N));
                 float *y0 = malloc(sizeof(float) * (size_t)(M * N));
@@ -173,8 +174,8 @@ static void test_kernels(void) {
                     memset(y, 0xff, sizeof(float) * (size_t)(M * N));
                     CHECK(zf_qmatmul_run(kern, i % 2 ? pool : NULL, t, M, N, K, x, w.q, y) == ZF_OK);
                     CHECK(check_result(&w, M, x, y, kern->name) == 0);
-                    /* one row at a time (decode) gives the same bits as groups of rows */
-                    for (int64_t m = 0; m < M; m++) zf_qmatmul_run(kern, NULL, t, 1, N, K, x + m * K, w.q, y0 + m * N);
+                    /* every kernel set gives the ref kernels' bits (ggml's; see tests/parity/ggml_qmm_oracle.c) */
+                    CHECK(zf_qmatmul_run(&zf_qkernels_ref, NULL, t, M, N, K, x, w.q, y0) == ZF_OK);
                     CHECK(memcmp(y, y0, sizeof(float) * (size_t)(M * N)) == 0);
                 }
                 free(x);

@@ -1,16 +1,18 @@
 /* Portable dot kernels of the quantized matmul (see qmatmul.h): the fallback
- * on CPUs without AVX2, and the reference the SIMD kernels are tested
- * against (same integer sums, floats rounded in another order).
+ * on CPUs without AVX2, and the plain statement of each recipe the SIMD
+ * kernels reproduce bit for bit.
  *
  * Every weight block is first decoded to unsigned integer levels q and
  * integer scales, so that for each sub-block j of 16 elements
  *   w_i = dA * sa_j * q_i - dB * sb_j                       (K types)
- *   w_i = dw * q_i + c                                      (32-blocks)
- * and with x_i ~ dx * qx_i the dot is an integer sum per sub-block:
- *   K types:   dx * (dA * sum_j sa_j * S_j - dB * sum_j sb_j * bsum_j)
- *   32-blocks: dw * dx * S + c * s_x,   S = sum q_i * qx_i, s_x = dx * sum qx_i
+ *   w_i = dw * (q_i - bias) + m                             (32-blocks)
+ * The integer sums of q * x (x the 8-bit activations) are exact; the float
+ * steps are written out with fmaf where ggml's kernels fuse (its _fmadd
+ * intrinsics, and the scalar `summs += a * b` that GCC contracts) and plain
+ * * and + where they do not. This file is built with -ffp-contract=off.
  * Formulas from the block layouts of ggml-common.h (see
  * src/formats/quant_legacy.c and quant_k.c for the byte layouts). */
+#include <math.h>
 #include <string.h>
 
 #include "engine/cpu/qmatmul.h"
@@ -28,11 +30,13 @@ static inline uint32_t ld_u32(const uint8_t *p) {
 
 /* ---- 32-element blocks ---- */
 
-/* Decodes block `blk` of type t: q[32] levels, *dw, *c (offset per element:
- * -8 dw for q4_0, -16 dw q5_0, 0 for q8_0 handled as q + 128 - 128, m for
- * q4_1/q5_1). Returns the block size in bytes. */
-static int decode32(zf_dtype t, const uint8_t *blk, uint8_t *q, float *dw, float *c) {
+/* Decodes block `blk` of type t: q[32] unsigned levels, *dw, the per-level
+ * bias ggml's signed levels subtract (q4_0 8, q5_0 16, q8_0 128: its int8
+ * levels are stored here as q + 128; 0 for q4_1/q5_1) and *m (q4_1/q5_1's
+ * minimum, else 0). Returns the block size in bytes. */
+static int decode32(zf_dtype t, const uint8_t *blk, uint8_t *q, float *dw, int *bias, float *m) {
     *dw = ld_f16(blk);
+    *m = 0.0f;
     switch (t) {
     case ZF_Q4_0:
     case ZF_Q4_1: {
@@ -41,7 +45,8 @@ static int decode32(zf_dtype t, const uint8_t *blk, uint8_t *q, float *dw, float
             q[j] = qs[j] & 15;
             q[j + 16] = qs[j] >> 4;
         }
-        *c = t == ZF_Q4_0 ? -8.0f * *dw : ld_f16(blk + 2);
+        *bias = t == ZF_Q4_0 ? 8 : 0;
+        if (t == ZF_Q4_1) *m = ld_f16(blk + 2);
         return t == ZF_Q4_0 ? 18 : 20;
     }
     case ZF_Q5_0:
@@ -53,53 +58,53 @@ static int decode32(zf_dtype t, const uint8_t *blk, uint8_t *q, float *dw, float
             q[j] = (uint8_t)((qs[j] & 15) | (((qh >> j) & 1) << 4));
             q[j + 16] = (uint8_t)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
         }
-        *c = t == ZF_Q5_0 ? -16.0f * *dw : ld_f16(blk + 2);
+        *bias = t == ZF_Q5_0 ? 16 : 0;
+        if (t == ZF_Q5_1) *m = ld_f16(blk + 2);
         return t == ZF_Q5_0 ? 22 : 24;
     }
-    default: /* ZF_Q8_0: int8 levels stored as q + 128 */
+    default: /* ZF_Q8_0 */
         for (int j = 0; j < 32; j++) q[j] = (uint8_t)(blk[2 + j] ^ 0x80);
-        *c = -128.0f * *dw;
+        *bias = 128;
         return 34;
     }
 }
 
-static void dot32(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y,
-                  int64_t ys) {
-    int64_t nb = K / 32;
-    size_t od = zf_qx_d_offset(K), os = zf_qx_s_offset(K);
-    float acc[ZF_QDOT_MAX_ROWS] = {0};
-    uint8_t q[32];
-    for (int64_t b = 0; b < nb; b++) {
-        float dw, c;
-        w += decode32(t, w, q, &dw, &c);
-        for (int r = 0; r < nr; r++) {
-            const uint8_t *row = qx + r * qxs;
-            const int8_t *xq = (const int8_t *)row + 32 * b;
-            float dx, sx;
-            memcpy(&dx, row + od + 4 * b, 4);
-            memcpy(&sx, row + os + 4 * b, 4);
-            int32_t S = 0;
-            for (int j = 0; j < 32; j++) S += (int32_t)q[j] * xq[j];
-            acc[r] += dw * dx * (float)S + c * sx;
-        }
-    }
-    for (int r = 0; r < nr; r++) y[r * ys] = acc[r];
+/* ggml's hsum_float_8 (and tinyBLAS's hsum): high half + low half, then
+ * lanes (0+2) + (1+3). */
+static float hsum8(const float L[8]) {
+    return ((L[0] + L[4]) + (L[2] + L[6])) + ((L[1] + L[5]) + (L[3] + L[7]));
 }
 
-static void dot_q4_0(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dot32(ZF_Q4_0, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q4_1(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dot32(ZF_Q4_1, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q5_0(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dot32(ZF_Q5_0, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q5_1(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dot32(ZF_Q5_1, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q8_0(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dot32(ZF_Q8_0, K, w, qx, qxs, nr, y, ys);
+/* One weight row against one qx row. VEC: 8 lanes of 4 elements per block,
+ * lane l = fma(dw * dx, S_l, lane l), hsum at the end, + the minimums'
+ * scalar FMA chain (q4_1/q5_1: ggml_vec_dot_q4_1_q8_1, q5_1). GEMV/GEMM
+ * (q4_0 repacked, ggml_gemv/gemm_q4_0_8x8_q8_0): acc = fma(S, dw * dx, acc)
+ * with S the block's whole sum. */
+static float dot32_row(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, const uint8_t *row) {
+    const int64_t nb = K / 32;
+    const size_t od = zf_qx_d_offset(K), os = zf_qx_s_offset(K);
+    float L[8] = {0}, summs = 0.0f, acc = 0.0f;
+    uint8_t q[32];
+    for (int64_t b = 0; b < nb; b++) {
+        float dw, m, dx, sx;
+        int bias;
+        w += decode32(t, w, q, &dw, &bias, &m);
+        const int8_t *xq = (const int8_t *)row + 32 * b;
+        memcpy(&dx, row + od + 4 * b, 4);
+        memcpy(&sx, row + os + 4 * b, 4);
+        const float d = dw * dx;
+        int32_t S = 0;
+        for (int l = 0; l < 8; l++) {
+            int32_t Sl = 0;
+            for (int i = 4 * l; i < 4 * l + 4; i++) Sl += ((int32_t)q[i] - bias) * xq[i];
+            L[l] = fmaf(d, (float)Sl, L[l]);
+            S += Sl;
+        }
+        if (t == ZF_Q4_1 || t == ZF_Q5_1) summs = fmaf(m, sx, summs);
+        acc = fmaf((float)S, d, acc);
+    }
+    if (rc != ZF_QR_VEC) return acc;
+    return t == ZF_Q4_1 || t == ZF_Q5_1 ? hsum8(L) + summs : hsum8(L);
 }
 
 /* ---- 256-element super-blocks ---- */
@@ -214,49 +219,119 @@ static int decodek(zf_dtype t, const uint8_t *blk, kblock *k) {
     return size;
 }
 
-static void dotk(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y,
-                 int64_t ys) {
-    int64_t nb = K / 256;
-    size_t od = zf_qx_d_offset(K), obs = zf_qx_bsums_offset(K);
-    float acc[ZF_QDOT_MAX_ROWS] = {0};
+/* One weight row against one qx row (recipes in qmatmul.h). Per super-block
+ * the integer parts: S16[j] = sum q * x over sub-block j (16 elements),
+ * lane sums over elements e with (e % 32) / 4 == l, and the block totals
+ * SA = sum_j sa_j S16[j], SB = sum_j sb_j bsum_j. */
+static float dotk_row(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, const uint8_t *row) {
+    const int64_t nb = K / 256;
+    const size_t od = zf_qx_d_offset(K), obs = zf_qx_bsums_offset(K);
+    float L[8] = {0}, Mn[4] = {0}, summs = 0.0f, A = 0.0f, B = 0.0f;
     kblock k;
     for (int64_t b = 0; b < nb; b++) {
         w += decodek(t, w, &k);
-        for (int r = 0; r < nr; r++) {
-            const uint8_t *row = qx + r * qxs;
-            const int8_t *xq = (const int8_t *)row + 256 * b;
-            float dx;
-            memcpy(&dx, row + od + 4 * b, 4);
-            int32_t sumA = 0, sumB = 0;
-            for (int j = 0; j < 16; j++) {
-                int32_t S = 0;
-                for (int i = 0; i < 16; i++) S += (int32_t)k.q[16 * j + i] * xq[16 * j + i];
-                int16_t bs;
-                memcpy(&bs, row + obs + 2 * (16 * b + j), 2);
-                sumA += k.sa[j] * S;
-                sumB += k.sb[j] * bs;
+        const int8_t *xq = (const int8_t *)row + 256 * b;
+        float dx;
+        memcpy(&dx, row + od + 4 * b, 4);
+        int16_t bs[16];
+        memcpy(bs, row + obs + 32 * b, 32);
+        int32_t S16[16] = {0}, SAl[8] = {0}, SBl[8] = {0}, SA = 0, SB = 0;
+        for (int e = 0; e < 256; e++) {
+            int32_t p = (int32_t)k.q[e] * xq[e], j = e / 16, l = (e % 32) / 4;
+            S16[j] += p;
+            SAl[l] += k.sa[j] * p;
+            if (t == ZF_Q3_K) SBl[l] += k.sb[j] * xq[e]; /* q3_K vec: the -4 per element */
+        }
+        for (int j = 0; j < 16; j++) {
+            SA += k.sa[j] * S16[j];
+            SB += k.sb[j] * bs[j];
+        }
+        switch (rc) {
+        case ZF_QR_VEC: {
+            const float dd = dx * k.dA, dm = -(dx * k.dB);
+            if (t == ZF_Q4_K || t == ZF_Q5_K) { /* minimums per 64 elements: m_2t B_2t + m_2t+1 B_2t+1 */
+                int32_t MT = 0;
+                for (int u = 0; u < 4; u++) {
+                    int32_t MB = 0;
+                    for (int j = 4 * u; j < 4 * u + 4; j++) MB += k.sb[j] * bs[j];
+                    if (t == ZF_Q4_K) Mn[u] = fmaf(dm, (float)MB, Mn[u]);
+                    MT += MB;
+                }
+                if (t == ZF_Q5_K) summs = fmaf((float)MT, dm, summs);
+                for (int l = 0; l < 8; l++) L[l] = fmaf(dd, (float)SAl[l], L[l]);
+            } else if (t == ZF_Q2_K) { /* lane l: minimums of sub-blocks 2l, 2l+1 first */
+                for (int l = 0; l < 8; l++) {
+                    L[l] = fmaf(dm, (float)(k.sb[2 * l] * bs[2 * l] + k.sb[2 * l + 1] * bs[2 * l + 1]), L[l]);
+                    L[l] = fmaf(dd, (float)SAl[l], L[l]);
+                }
+            } else if (t == ZF_Q6_K) { /* lane l less 32 * (sc bsum of sub-blocks 2l, 2l+1) */
+                for (int l = 0; l < 8; l++)
+                    L[l] = fmaf(dd, (float)(SAl[l] - (k.sb[2 * l] * bs[2 * l] + k.sb[2 * l + 1] * bs[2 * l + 1])), L[l]);
+            } else { /* Q3_K: levels - 4 element by element */
+                for (int l = 0; l < 8; l++) L[l] = fmaf(dd, (float)(SAl[l] - SBl[l]), L[l]);
             }
-            acc[r] += dx * (k.dA * (float)sumA - k.dB * (float)sumB);
+            break;
+        }
+        case ZF_QR_TILED: {
+            const bool has_min = t == ZF_Q2_K || t == ZF_Q4_K || t == ZF_Q5_K;
+            float r = (float)(has_min ? SA : SA - SB) * k.dA;
+            if (has_min) r = fmaf(-k.dB, (float)SB, r);
+            A = fmaf(r, dx, A);
+            break;
+        }
+        case ZF_QR_GEMM:
+            if (t == ZF_Q4_K || t == ZF_Q2_K) { /* one FMA per 64 (q4_K) or 128 (q2_K) elements */
+                const int per = t == ZF_Q4_K ? 4 : 8;
+                const float ca = k.dA * dx, cb = k.dB * dx;
+                for (int j0 = 0; j0 < 16; j0 += per) {
+                    int32_t a = 0, bm = 0;
+                    for (int j = j0; j < j0 + per; j++) {
+                        a += k.sa[j] * S16[j];
+                        bm += k.sb[j] * bs[j];
+                    }
+                    A = fmaf((float)a, ca, A);
+                    B = fmaf((float)bm, cb, B);
+                }
+                break;
+            }
+            /* fall through */
+        default: /* GEMV */
+            A = fmaf((float)SA, k.dA * dx, A);
+            B = fmaf((float)SB, k.dB * dx, B);
+            break;
         }
     }
-    for (int r = 0; r < nr; r++) y[r * ys] = acc[r];
+    switch (rc) {
+    case ZF_QR_VEC:
+        if (t == ZF_Q4_K) return hsum8(L) + ((Mn[0] + Mn[2]) + (Mn[1] + Mn[3]));
+        if (t == ZF_Q5_K) return hsum8(L) + summs;
+        return hsum8(L);
+    case ZF_QR_TILED: return A;
+    default: return A - B;
+    }
 }
 
-static void dot_q2_k(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotk(ZF_Q2_K, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q3_k(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotk(ZF_Q3_K, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q4_k(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotk(ZF_Q4_K, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q5_k(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotk(ZF_Q5_K, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_q6_k(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotk(ZF_Q6_K, K, w, qx, qxs, nr, y, ys);
-}
+#define REF_DOT(name, fn, t, rc)                                                                            \
+    static void name(int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr, \
+                     float *y, int64_t ys) {                                                                \
+        for (int r = 0; r < nr; r++)                                                                        \
+            for (int i = 0; i < nw; i++) y[r * ys + i] = fn(t, rc, K, w + i * ws, qx + r * qxs);            \
+    }
+#define REF_TYPE(tn, fn, t)                         \
+    REF_DOT(vec_##tn, fn, t, ZF_QR_VEC)             \
+    REF_DOT(tiled_##tn, fn, t, ZF_QR_TILED)         \
+    REF_DOT(gemv_##tn, fn, t, ZF_QR_GEMV)           \
+    REF_DOT(gemm_##tn, fn, t, ZF_QR_GEMM)
+REF_TYPE(q4_0, dot32_row, ZF_Q4_0)
+REF_TYPE(q4_1, dot32_row, ZF_Q4_1)
+REF_TYPE(q5_0, dot32_row, ZF_Q5_0)
+REF_TYPE(q5_1, dot32_row, ZF_Q5_1)
+REF_TYPE(q8_0, dot32_row, ZF_Q8_0)
+REF_TYPE(q2_k, dotk_row, ZF_Q2_K)
+REF_TYPE(q3_k, dotk_row, ZF_Q3_K)
+REF_TYPE(q4_k, dotk_row, ZF_Q4_K)
+REF_TYPE(q5_k, dotk_row, ZF_Q5_K)
+REF_TYPE(q6_k, dotk_row, ZF_Q6_K)
 
 /* ---- float weights (x stays f32) ---- */
 
@@ -280,17 +355,19 @@ static void dotf(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, int
     }
 }
 
-static void dot_f32(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotf(ZF_F32, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_f16(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotf(ZF_F16, K, w, qx, qxs, nr, y, ys);
-}
-static void dot_bf16(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    dotf(ZF_BF16, K, w, qx, qxs, nr, y, ys);
-}
+#define REF_FDOT(name, t)                                                                                   \
+    static void name(int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr, \
+                     float *y, int64_t ys) {                                                                \
+        for (int i = 0; i < nw; i++) dotf(t, K, w + i * ws, qx, qxs, nr, y + i, ys);                        \
+    }
+REF_FDOT(dot_f32, ZF_F32)
+REF_FDOT(dot_f16, ZF_F16)
+REF_FDOT(dot_bf16, ZF_BF16)
 
 static bool always(void) { return true; }
+
+#define REF_ROW(tn, T) [ZF_QR_VEC][T] = vec_##tn, [ZF_QR_TILED][T] = tiled_##tn, [ZF_QR_GEMV][T] = gemv_##tn, \
+                       [ZF_QR_GEMM][T] = gemm_##tn
 
 const zf_qkernels zf_qkernels_ref = {
     .name = "ref",
@@ -298,18 +375,18 @@ const zf_qkernels zf_qkernels_ref = {
     .max_rows = ZF_QDOT_MAX_ROWS,
     .dot =
         {
-            [ZF_F32] = dot_f32,
-            [ZF_F16] = dot_f16,
-            [ZF_BF16] = dot_bf16,
-            [ZF_Q4_0] = dot_q4_0,
-            [ZF_Q4_1] = dot_q4_1,
-            [ZF_Q5_0] = dot_q5_0,
-            [ZF_Q5_1] = dot_q5_1,
-            [ZF_Q8_0] = dot_q8_0,
-            [ZF_Q2_K] = dot_q2_k,
-            [ZF_Q3_K] = dot_q3_k,
-            [ZF_Q4_K] = dot_q4_k,
-            [ZF_Q5_K] = dot_q5_k,
-            [ZF_Q6_K] = dot_q6_k,
+            [ZF_QR_VEC][ZF_F32] = dot_f32,
+            [ZF_QR_VEC][ZF_F16] = dot_f16,
+            [ZF_QR_VEC][ZF_BF16] = dot_bf16,
+            REF_ROW(q4_0, ZF_Q4_0),
+            REF_ROW(q4_1, ZF_Q4_1),
+            REF_ROW(q5_0, ZF_Q5_0),
+            REF_ROW(q5_1, ZF_Q5_1),
+            REF_ROW(q8_0, ZF_Q8_0),
+            REF_ROW(q2_k, ZF_Q2_K),
+            REF_ROW(q3_k, ZF_Q3_K),
+            REF_ROW(q4_k, ZF_Q4_K),
+            REF_ROW(q5_k, ZF_Q5_K),
+            REF_ROW(q6_k, ZF_Q6_K),
         },
 };

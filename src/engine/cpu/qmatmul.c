@@ -182,10 +182,28 @@ const zf_qkernels *zf_qkernels_best(void) {
     return g_best;
 }
 
+/* ---- which ggml kernel ---- */
+
+/* ggml-cpu/repack.cpp ggml_repack_get_optimal_repack_type on x86: q4_0 and
+ * q4_K go to the 8x8 interleaved layouts with AVX2, q2_K with AVX-512F,
+ * when the row count is a multiple of 8. llama.cpp's loader puts every such
+ * weight (matmul weights; not a token embedding, which is loaded for
+ * GET_ROWS) in that buffer. */
+bool zf_qmm_ggml_repacks(zf_dtype t, int64_t N) {
+    if (N % 8 != 0) return false;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (t == ZF_Q4_0 || t == ZF_Q4_K) return __builtin_cpu_supports("avx2");
+    if (t == ZF_Q2_K) return __builtin_cpu_supports("avx512f");
+#endif
+    return false;
+}
+
 /* ---- the product ---- */
 
 typedef struct {
-    zf_qdot_fn dot;
+    zf_qdot_fn dot[2]; /* rows [0, m_split) and [m_split, M) */
+    int64_t m_split;
     int rows; /* x rows per dot call */
     zf_qx_kind kind;
     zf_dtype wt;
@@ -208,15 +226,20 @@ static void mm_range(void *arg, int64_t n0, int64_t n1) {
     const qmm_job *j = arg;
     /* tile of W rows that stays in L1 while every group of x rows uses it */
     int64_t tile = j->M <= j->rows ? n1 - n0 : (int64_t)(16384 / j->wrow);
-    if (tile < 1) tile = 1;
+    if (tile < ZF_QDOT_MAX_W) tile = ZF_QDOT_MAX_W;
     for (int64_t t0 = n0; t0 < n1; t0 += tile) {
         int64_t t1 = t0 + tile < n1 ? t0 + tile : n1;
-        for (int64_t m0 = 0; m0 < j->M; m0 += j->rows) {
-            int nr = j->M - m0 < j->rows ? (int)(j->M - m0) : j->rows;
-            const uint8_t *qx = j->qx + (size_t)m0 * j->qxs;
-            float *y = j->y + m0 * j->N;
-            for (int64_t n = t0; n < t1; n++)
-                j->dot(j->K, j->w + (size_t)n * j->wrow, qx, (int64_t)j->qxs, nr, y + n, j->N);
+        for (int seg = 0; seg < 2; seg++) {
+            int64_t s0 = seg ? j->m_split : 0, s1 = seg ? j->M : j->m_split;
+            for (int64_t m0 = s0; m0 < s1; m0 += j->rows) {
+                int nr = s1 - m0 < j->rows ? (int)(s1 - m0) : j->rows;
+                const uint8_t *qx = j->qx + (size_t)m0 * j->qxs;
+                float *y = j->y + m0 * j->N;
+                for (int64_t n = t0; n < t1; n += ZF_QDOT_MAX_W) {
+                    int nw = t1 - n < ZF_QDOT_MAX_W ? (int)(t1 - n) : ZF_QDOT_MAX_W;
+                    j->dot[seg](j->K, j->w + (size_t)n * j->wrow, j->wrow, nw, qx, (int64_t)j->qxs, nr, y + n, j->N);
+                }
+            }
         }
     }
 }
@@ -246,12 +269,23 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
                               int64_t M, int64_t N, int64_t K, const float *x, const void *w, float *y) {
     if (!kern) kern = zf_qkernels_best();
     zf_qx_kind kind = zf_qx_kind_for(wt);
-    if (kind == ZF_QX_COUNT || !kern->dot[wt])
+    if (kind == ZF_QX_COUNT || !kern->dot[ZF_QR_VEC][wt])
         return zf_set_error(ZF_ERR_DTYPE, "qmatmul: no %s kernel for weights of dtype %s", kern->name,
                             zf_dtype_name(wt));
     if (M <= 0 || N <= 0) return ZF_OK;
     int rows = kind == ZF_QX_F32 && kern->max_rows > ZF_QDOT_MAX_ROWS_F32 ? ZF_QDOT_MAX_ROWS_F32 : kern->max_rows;
-    qmm_job j = {.dot = kern->dot[wt], .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+    qmm_job j = {.m_split = M, .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+    /* ggml's choice (qmatmul.h): repacked weights take the gemm for rows in
+     * groups of 4 and the gemv for the rest; K types otherwise the tiled
+     * kernel from 8 rows, else (and legacy types always) the vec_dot. */
+    if (zf_qmm_ggml_repacks(wt, N)) {
+        j.m_split = M - M % 4;
+        j.dot[0] = kern->dot[ZF_QR_GEMM][wt];
+        j.dot[1] = kern->dot[ZF_QR_GEMV][wt];
+    } else {
+        zf_qmm_recipe rc = kind == ZF_QX_Q8_K && M >= 8 ? ZF_QR_TILED : ZF_QR_VEC;
+        j.dot[0] = j.dot[1] = kern->dot[rc][wt];
+    }
     j.wrow = zf_quant_row_size(wt, K);
     /* Measured on Zen 5 (2048 x 640 weights, 1 and 2 threads, hot and
      * cold): the integer dots beat dequantize + sgemm at every M up to 256

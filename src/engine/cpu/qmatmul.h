@@ -30,9 +30,18 @@
  * becomes NaN or infinite) instead of silently dropping the value.
  * Sources: ggml-cpu's quantize_row_q8_0 / q8_1 (x86), quantize_row_q8_K_ref.
  *
- * A dot kernel computes one weight row against nr <= ZF_QDOT_MAX_ROWS qx
- * rows, decoding each weight block once for all of them (prefill reuses the
- * decoded weights; decode has nr = 1). */
+ * The products follow ggml's CPU mul_mat bit for bit (the ggml that PyPI
+ * llama-cpp-python builds with GGML_NATIVE=ON on an AVX-512 x86 CPU):
+ * every output is the float rounding sequence of the ggml kernel that would
+ * compute it there, the "recipe" below; the integer parts are exact, so any
+ * grouping of them gives the same bits, but the float order (lanes, FMA or
+ * mul + add, horizontal sums) is ggml's. Which recipe ggml uses depends on
+ * the weight type, N (the repack rule) and M (its tiled and gemm paths), so
+ * a row's result may differ between a batch and one row at a time, as it
+ * does in llama.cpp. All kernel sets (ref, avx2, avx512) give the same bits.
+ *
+ * A dot kernel computes nw <= ZF_QDOT_MAX_W weight rows against nr <=
+ * max_rows qx rows, decoding each weight block once for all of them. */
 #ifndef ZF_ENGINE_CPU_QMATMUL_H
 #define ZF_ENGINE_CPU_QMATMUL_H
 
@@ -46,6 +55,7 @@
 
 #define ZF_QDOT_MAX_ROWS 8
 #define ZF_QDOT_MAX_ROWS_F32 4 /* f32/f16/bf16 weights */
+#define ZF_QDOT_MAX_W 8        /* weight rows per dot call */
 
 typedef enum zf_qx_kind { ZF_QX_F32 = 0, ZF_QX_Q8_0, ZF_QX_Q8_1, ZF_QX_Q8_K, ZF_QX_COUNT } zf_qx_kind;
 
@@ -61,13 +71,32 @@ static inline size_t zf_qx_d_offset(int64_t K) { return (size_t)K; }
 static inline size_t zf_qx_s_offset(int64_t K) { return (size_t)K + 4 * (size_t)((K / 32 + 1) & ~(int64_t)1); }
 static inline size_t zf_qx_bsums_offset(int64_t K) { return (size_t)K + 4 * (size_t)(K / 256); }
 
-/* y[r * y_stride] = dot(W row w, qx row r) for r < nr; qx row r starts at
- * qx + r * qx_stride. K is a multiple of the weight block size. Each row's
- * result is bitwise the same for every nr (grouping never changes the
- * rounding), so a prompt gives the same numbers in one batch or token by
- * token. For f32/f16/bf16 weights nr <= 4. */
-typedef void (*zf_qdot_fn)(int64_t K, const uint8_t *w, const uint8_t *qx, int64_t qx_stride, int nr, float *y,
-                           int64_t y_stride);
+/* y[r * y_stride + i] = dot(W row i, qx row r) for i < nw, r < nr; W row i
+ * starts at w + i * w_stride, qx row r at qx + r * qx_stride. K is a
+ * multiple of the weight block size. For f32/f16/bf16 weights nr <= 4. */
+typedef void (*zf_qdot_fn)(int64_t K, const uint8_t *w, size_t w_stride, int nw, const uint8_t *qx,
+                           int64_t qx_stride, int nr, float *y, int64_t y_stride);
+
+/* The ggml kernel whose arithmetic a product reproduces (x86, AVX-512 VNNI
+ * build; sources under ggml/src/ggml-cpu/):
+ *   VEC    ggml_vec_dot_<w>_q8_<x> (arch/x86/quants.c): per 32 elements 8
+ *          int32 lanes (lane l sums elements 4l..4l+3), each lane an FMA
+ *          chain over the blocks, then hsum_float_8; q4_1/q5_1/q5_K add a
+ *          scalar FMA chain of the block minimums. llamafile's tinyBLAS
+ *          (q4_0/q5_0/q8_0 with M >= 2) rounds the same way.
+ *   TILED  K types with M >= 8, weights not repacked (tiled/tiled-kernel.cpp
+ *          VNNI microtile): per super-block res = fnmadd(dmin, S_min,
+ *          S * d) (S * d without minimums), then y = fma(res, dx, y).
+ *   GEMV   repacked weights (q4_0 and q4_K on AVX2, q2_K on AVX-512, N %
+ *          8 == 0: repack.cpp), the rows past the last group of 4
+ *          (arch/x86/repack.cpp ggml_gemv_*_8x8): per block one FMA of the
+ *          block's integer sum with dw * dx (and one for the minimums).
+ *   GEMM   repacked weights, rows in groups of 4 (ggml_gemm_*_8x8): as GEMV
+ *          but q4_K takes one FMA per 64 elements, q2_K per 128. */
+typedef enum zf_qmm_recipe { ZF_QR_VEC = 0, ZF_QR_TILED, ZF_QR_GEMV, ZF_QR_GEMM, ZF_QR_COUNT } zf_qmm_recipe;
+
+/* Whether ggml repacks weights of type t with N rows on this CPU. */
+bool zf_qmm_ggml_repacks(zf_dtype t, int64_t N);
 
 /* Integer scales of one K-type super-block (qdot_ref.c): for each sub-block
  * j of 16 elements, w_i = dA * sa[j] * q_i - dB * sb[j] with q_i the
@@ -80,7 +109,7 @@ typedef struct zf_qkernels {
     const char *name;
     bool (*supported)(void); /* can this CPU run them? */
     int max_rows;            /* most x rows per dot call (<= ZF_QDOT_MAX_ROWS) */
-    zf_qdot_fn dot[ZF_DTYPE_COUNT];
+    zf_qdot_fn dot[ZF_QR_COUNT][ZF_DTYPE_COUNT]; /* float weights: VEC only */
 } zf_qkernels;
 
 /* Portable C (qdot_ref.c), AVX2+FMA+F16C (qdot_avx2.c), AVX-512
