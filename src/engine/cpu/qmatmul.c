@@ -278,14 +278,15 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
     /* ggml's choice (qmatmul.h): repacked weights take the gemm for rows in
      * groups of 4 and the gemv for the rest; K types otherwise the tiled
      * kernel from 8 rows, else (and legacy types always) the vec_dot. */
+    zf_qmm_recipe rc0 = kind == ZF_QX_Q8_K && M >= 8 ? ZF_QR_TILED : ZF_QR_VEC, rc1 = rc0;
     if (zf_qmm_ggml_repacks(wt, N)) {
         j.m_split = M - M % 4;
-        j.dot[0] = kern->dot[ZF_QR_GEMM][wt];
-        j.dot[1] = kern->dot[ZF_QR_GEMV][wt];
-    } else {
-        zf_qmm_recipe rc = kind == ZF_QX_Q8_K && M >= 8 ? ZF_QR_TILED : ZF_QR_VEC;
-        j.dot[0] = j.dot[1] = kern->dot[rc][wt];
+        rc0 = ZF_QR_GEMM;
+        rc1 = ZF_QR_GEMV;
     }
+    /* a kernel set without a recipe uses the portable kernel (same bits) */
+    j.dot[0] = kern->dot[rc0][wt] ? kern->dot[rc0][wt] : zf_qkernels_ref.dot[rc0][wt];
+    j.dot[1] = kern->dot[rc1][wt] ? kern->dot[rc1][wt] : zf_qkernels_ref.dot[rc1][wt];
     j.wrow = zf_quant_row_size(wt, K);
     /* Measured on Zen 5 (2048 x 640 weights, 1 and 2 threads, hot and
      * cold): the integer dots beat dequantize + sgemm at every M up to 256
