@@ -26,17 +26,13 @@
  * Built without -m flags: every function carries the target attribute, and
  * none runs unless supported() said yes. The file is compiled with
  * -ffp-contract=off; fmaf here is the FMA instruction. */
-#include <math.h>
-#include <string.h>
-
 #include "engine/cpu/qmatmul.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
 #define INL TGT static inline __attribute__((always_inline))
 #define R ZF_QDOT_MAX_ROWS
+#include "engine/cpu/qdot_x86.h"
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -44,23 +40,6 @@ static bool supported(void) {
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
-
-INL float ld_f16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
-INL uint32_t ld_u32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-INL float ld_f32(const uint8_t *p) {
-    float v;
-    memcpy(&v, p, 4);
-    return v;
-}
-INL __m256i ld256(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)(const void *)p); }
 
 /* Two 32-byte halves side by side: [a | b]. */
 INL __m512i join(__m256i a, __m256i b) { return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1); }
@@ -74,20 +53,6 @@ INL __m256i bits2(__m256i v, int shift) {
 INL __mmask64 bit_mask(__m512i vv, int ba, int bb) {
     const __m512i pat = join(_mm256_set1_epi8((char)(1 << ba)), _mm256_set1_epi8((char)(1 << bb)));
     return _mm512_test_epi8_mask(vv, pat);
-}
-
-/* ggml's hsum_float_8: high half + low half, then lanes (0+2) + (1+3). */
-INL float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-/* (m0 + m2) + (m1 + m3), ggml's reduction of q4_K's 4 minimum lanes. */
-INL float hsum4(__m128 m) {
-    m = _mm_add_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_add_ss(m, _mm_movehdup_ps(m));
-    return _mm_cvtss_f32(m);
 }
 
 /* Integer totals of 4 zmm, each two groups of 8 lanes [lo | hi], as one ymm
@@ -118,47 +83,7 @@ INL __m256i red8y(const __m256i v[8]) {
     for (int p = 0; p < 4; p++) z[p] = join(v[2 * p], v[2 * p + 1]);
     return red4z(z[0], z[1], z[2], z[3]);
 }
-/* out[c] lane r = in[r] lane c (8 x 8 int32). */
-INL void transpose8(const __m256i in[8], __m256i out[8]) {
-    __m256i t[8], u[8];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_epi32(in[2 * i], in[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_epi32(in[2 * i], in[2 * i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int h = 0; h < 2; h++) {
-        u[4 * h + 0] = _mm256_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
-        u[4 * h + 1] = _mm256_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
-        u[4 * h + 2] = _mm256_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
-        u[4 * h + 3] = _mm256_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
-    }
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; c++) {
-        out[c] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x20);
-        out[c + 4] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x31);
-    }
-}
-
-/* Row pointers for up to 8 rows (the missing ones repeat row 0; their
- * results are not stored). */
-INL void rows8(const uint8_t *base, int64_t stride, int n, const uint8_t *p[8]) {
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) p[i] = base + (i < n ? i : 0) * stride;
-}
-INL void store8(__m256 v, int n, float *y, int64_t stride) {
-    float t[8];
-    _mm256_storeu_ps(t, v);
-    for (int i = 0; i < n; i++) y[i * stride] = t[i];
-}
-
 /* ---- 32-element blocks ---- */
-
-static inline int bsz32(zf_dtype t) {
-    return t == ZF_Q4_0 ? 18 : t == ZF_Q4_1 ? 20 : t == ZF_Q5_0 ? 22 : t == ZF_Q5_1 ? 24 : 34;
-}
-/* The bias ggml's signed levels subtract (qdot_ref.c decode32). */
-static inline int bias32(zf_dtype t) { return t == ZF_Q4_0 ? 8 : t == ZF_Q5_0 ? 16 : t == ZF_Q8_0 ? 128 : 0; }
 
 /* Unsigned levels of the blocks at b0 (row i) and b1 (row i+1): [row i |
  * row i+1], 32 levels each in element order. */
@@ -185,21 +110,6 @@ INL __m512 f16_pair(const uint8_t *a, const uint8_t *b) {
     const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128((int)h))));
 }
-/* 8 f16 values at p[i] + off as floats. */
-INL __m256 f16_8(const uint8_t *const p[8], size_t off) {
-    uint16_t h[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) memcpy(&h[i], p[i] + off, 2);
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)h));
-}
-/* 8 floats at p[i] + off. */
-INL __m256 f32_8(const uint8_t *const p[8], size_t off) {
-    float f[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) memcpy(&f[i], p[i] + off, 4);
-    return _mm256_loadu_ps(f);
-}
-
 /* VEC (ggml_vec_dot_q4_0_q8_0 ... q8_0_q8_0; tinyBLAS_Q0_AVX the same):
  * weight rows in pairs, nr x rows. */
 INL void vec32_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs,
@@ -252,33 +162,17 @@ INL void vec32_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, 
     }
 }
 
-/* GEMV and GEMM of repacked q4_0 (ggml_gemv/gemm_q4_0_8x8_q8_0): per block
- * acc = fma(S, dw * dx, acc), S the whole block sum. Lanes = the 8 weight
- * rows; one pass per x row. */
-INL void rp_q40_body(int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr,
-                     float *y, int64_t ys) {
-    const int64_t nb = K / 32;
-    const size_t od = zf_qx_d_offset(K);
-    const uint8_t *wr[8];
-    rows8(w, (int64_t)ws, nw, wr);
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *row = qx + r * qxs;
-        __m256 acc = _mm256_setzero_ps();
-        for (int64_t b = 0; b < nb; b++) {
-            const size_t o = 18 * (size_t)b;
-            const __m512i xb = _mm512_broadcast_i64x4(ld256(row + 32 * b));
-            const __m512i B = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), xb);
-            __m512i S[4];
+/* Totals of 8 weight rows' q4_0 blocks at wr[i] + o (lanes) against the
+ * x block at xs (qdot_x86_recipes.h rp_q40_body). */
+INL __m256i q40_totals(const uint8_t *const wr[8], size_t o, const uint8_t *xs) {
+    const __m512i xb = _mm512_broadcast_i64x4(ld256(xs));
+    const __m512i B = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), xb);
+    __m512i S[4];
 #pragma GCC unroll 4
-            for (int p = 0; p < 4; p++)
-                S[p] = _mm512_sub_epi32(
-                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), l32_pair(ZF_Q4_0, wr[2 * p] + o, wr[2 * p + 1] + o), xb),
-                    B);
-            const __m256 d = _mm256_mul_ps(f16_8(wr, o), _mm256_set1_ps(ld_f32(row + od + 4 * b)));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(red4z(S[0], S[1], S[2], S[3])), d, acc);
-        }
-        store8(acc, nw, y + r * ys, 1);
-    }
+    for (int p = 0; p < 4; p++)
+        S[p] = _mm512_sub_epi32(
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), l32_pair(ZF_Q4_0, wr[2 * p] + o, wr[2 * p + 1] + o), xb), B);
+    return red4z(S[0], S[1], S[2], S[3]);
 }
 
 /* ---- K types ---- */
@@ -300,11 +194,6 @@ static const int16_t k_g2[4][32] __attribute__((aligned(64))) = {
 };
 
 INL __m512i spread(const int16_t *idx, __m512i s16) { return _mm512_permutexvar_epi16(_mm512_load_si512(idx), s16); }
-
-static inline int bszk(zf_dtype t) {
-    return t == ZF_Q2_K ? 84 : t == ZF_Q3_K ? 110 : t == ZF_Q4_K ? 144 : t == ZF_Q5_K ? 176 : 210;
-}
-static inline bool has_min(zf_dtype t) { return t == ZF_Q2_K || t == ZF_Q4_K || t == ZF_Q5_K; }
 
 /* One decoded super-block: u[k] the 64 unsigned levels of elements 64k ..
  * 64k+63, sv[k] their sub-block scales per s16 lane (qmatmul.h sa), sb16
@@ -456,156 +345,29 @@ INL void veck_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
 #pragma GCC unroll 8
             for (int r = 0; r < nr; r++) {
                 const uint8_t *row = qx + r * qxs;
-                const __m256i SA = fold(_mm512_add_epi32(s[r][0], s[r][1]));
-                const float dx = ld_f32(row + od + 4 * b), dd = dx * D.dA, dm = -(dx * D.dB);
-                const __m256i mp = _mm256_madd_epi16(D.sb16, ld256(row + obs + 32 * b));
-                if (t == ZF_Q4_K || t == ZF_Q5_K) {
-                    L[r] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(SA), L[r]);
-                    /* minimums per 64 elements: lanes 2t + 2t+1 of m_l * B_l */
-                    const __m128i h =
-                        _mm_hadd_epi32(_mm256_castsi256_si128(mp), _mm256_extracti128_si256(mp, 1));
-                    if (t == ZF_Q4_K) {
-                        Mn[r] = _mm_fmadd_ps(_mm_set1_ps(dm), _mm_cvtepi32_ps(h), Mn[r]);
-                    } else {
-                        const __m128i h2 = _mm_hadd_epi32(h, h);
-                        summs[r] = fmaf((float)_mm_cvtsi128_si32(_mm_hadd_epi32(h2, h2)), dm, summs[r]);
-                    }
-                } else if (t == ZF_Q2_K) {
-                    L[r] = _mm256_fmadd_ps(_mm256_set1_ps(dm), _mm256_cvtepi32_ps(mp), L[r]);
-                    L[r] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(SA), L[r]);
-                } else {
-                    const __m256i V = _mm256_sub_epi32(SA, t == ZF_Q6_K ? mp : fold(sb[r]));
-                    L[r] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(V), L[r]);
-                }
+                veck_step(t, fold(_mm512_add_epi32(s[r][0], s[r][1])), _mm256_madd_epi16(D.sb16, ld256(row + obs + 32 * b)),
+                          t == ZF_Q3_K ? fold(sb[r]) : _mm256_setzero_si256(), ld_f32(row + od + 4 * b), D.dA, D.dB,
+                          &L[r], &Mn[r], &summs[r]);
             }
         }
 #pragma GCC unroll 8
-        for (int r = 0; r < nr; r++) {
-            float v = hsum8(L[r]);
-            if (t == ZF_Q4_K) v = v + hsum4(Mn[r]);
-            if (t == ZF_Q5_K) v = v + summs[r];
-            y[r * ys + i] = v;
-        }
+        for (int r = 0; r < nr; r++) y[r * ys + i] = veck_result(t, L[r], Mn[r], summs[r]);
     }
 }
 
-/* The 8 x rows of a TILED/GEMM call, one super-block: dx per lane and the
- * bsums as pairs (bs_2p, bs_2p+1) of 16-bit sums per lane. */
-typedef struct {
-    __m256 dx;
-    __m256i bs_pairs[8];
-} kx8;
-
-INL void kx8_load(const uint8_t *const xr[8], int64_t K, int64_t b, kx8 *X) {
-    const size_t od = zf_qx_d_offset(K), obs = zf_qx_bsums_offset(K);
-    __m256i in[8];
-    X->dx = f32_8(xr, od + 4 * (size_t)b);
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) in[r] = ld256(xr[r] + obs + 32 * b);
-    transpose8(in, X->bs_pairs);
-}
-/* Lane r: sb_2p * bs_2p + sb_2p+1 * bs_2p+1 of x row r. */
-INL __m256i kmin_pair(const kdec *D, const kx8 *X, int p) {
-    return _mm256_madd_epi16(X->bs_pairs[p], _mm256_permutexvar_epi32(_mm256_set1_epi32(p), D->sb16));
-}
-
-/* TILED (tiled-kernel.cpp VNNI microtile) and GEMM of repacked q4_K/q2_K
- * (ggml_gemm_q4_K_8x8_q8_K: one FMA per 64 elements; q2_K per 128): lanes =
- * 8 x rows, one weight row at a time. */
-INL void k8rows_body(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, size_t ws, int nw,
-                     const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
-    const int64_t nb = K / 256;
-    const int bsz = bszk(t);
-    const uint8_t *xr[8];
-    rows8(qx, qxs, nr, xr);
-    __m256 A[ZF_QDOT_MAX_W], B[ZF_QDOT_MAX_W];
-    for (int i = 0; i < nw; i++) A[i] = B[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        kx8 X;
-        kx8_load(xr, K, b, &X);
-        for (int i = 0; i < nw; i++) {
-            kdec D;
-            kdecode(t, w + i * ws + (size_t)b * bsz, &D);
-            __m256i mT[8];
-#pragma GCC unroll 8
-            for (int p = 0; p < 8; p++) mT[p] = kmin_pair(&D, &X, p);
-            if (rc == ZF_QR_TILED) {
-                __m512i s[8];
-#pragma GCC unroll 8
-                for (int r = 0; r < 8; r++) {
-                    s[r] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-                    for (int k = 0; k < 4; k++) s[r] = kslice(&D, k, xr[r] + 256 * b + 64 * k, s[r]);
-                }
-                __m256i SB = mT[0];
-#pragma GCC unroll 7
-                for (int p = 1; p < 8; p++) SB = _mm256_add_epi32(SB, mT[p]);
-                __m256i S1 = red8z(s);
-                if (!has_min(t)) S1 = _mm256_sub_epi32(S1, SB);
-                __m256 res = _mm256_mul_ps(_mm256_cvtepi32_ps(S1), _mm256_set1_ps(D.dA));
-                if (has_min(t)) res = _mm256_fnmadd_ps(_mm256_set1_ps(D.dB), _mm256_cvtepi32_ps(SB), res);
-                A[i] = _mm256_fmadd_ps(res, X.dx, A[i]);
-            } else { /* GEMM: steps of 64 (q4_K) or 128 (q2_K) elements */
-                const int per = t == ZF_Q4_K ? 1 : 2; /* slices per step */
-                const __m256 ca = _mm256_mul_ps(_mm256_set1_ps(D.dA), X.dx);
-                const __m256 cb = _mm256_mul_ps(_mm256_set1_ps(D.dB), X.dx);
-                for (int k0 = 0; k0 < 4; k0 += per) {
-                    __m512i s[8];
-#pragma GCC unroll 8
-                    for (int r = 0; r < 8; r++) {
-                        s[r] = kslice(&D, k0, xr[r] + 256 * b + 64 * k0, _mm512_setzero_si512());
-                        if (per == 2) s[r] = kslice(&D, k0 + 1, xr[r] + 256 * b + 64 * (k0 + 1), s[r]);
-                    }
-                    __m256i SB = _mm256_add_epi32(mT[2 * k0], mT[2 * k0 + 1]);
-                    if (per == 2) SB = _mm256_add_epi32(SB, _mm256_add_epi32(mT[2 * k0 + 2], mT[2 * k0 + 3]));
-                    A[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(red8z(s)), ca, A[i]);
-                    B[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(SB), cb, B[i]);
-                }
-            }
-        }
+/* The ISA hooks of qdot_x86_recipes.h (TILED, GEMM, GEMV): a pair's
+ * partial sums in 16 lanes (two accumulators for a whole block) and their
+ * reduction over 8 pairs. */
+#define KVEC __m512i
+INL __m512i kpart(const kdec *D, int g0, int g1, const uint8_t *xs) {
+    __m512i a = _mm512_setzero_si512(), c = _mm512_setzero_si512();
+    for (int k = g0 / 2; k < g1 / 2; k++) {
+        if (k & 1) c = kslice(D, k, xs + 64 * k, c);
+        else a = kslice(D, k, xs + 64 * k, a);
     }
-    for (int i = 0; i < nw; i++) store8(rc == ZF_QR_TILED ? A[i] : _mm256_sub_ps(A[i], B[i]), nr, y + i, ys);
+    return _mm512_add_epi32(a, c);
 }
-
-/* GEMV of repacked q4_K/q2_K (ggml_gemv_q4_K_8x8_q8_K, q2_K): per block A =
- * fma(SA, dA * dx, A), B = fma(SB, dB * dx, B), y = A - B. Lanes = 8 weight
- * rows, one pass per x row. */
-INL void kgemv_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs,
-                    int nr, float *y, int64_t ys) {
-    const int64_t nb = K / 256;
-    const int bsz = bszk(t);
-    const size_t od = zf_qx_d_offset(K), obs = zf_qx_bsums_offset(K);
-    const uint8_t *wr[8];
-    rows8(w, (int64_t)ws, nw, wr);
-    for (int r = 0; r < nr; r++) {
-        const uint8_t *row = qx + r * qxs;
-        __m256 A = _mm256_setzero_ps(), B = _mm256_setzero_ps();
-        for (int64_t b = 0; b < nb; b++) {
-            const __m256i bs16 = ld256(row + obs + 32 * b);
-            __m512i s[8];
-            __m256i mp[8];
-            float dA[8], dB[8];
-#pragma GCC unroll 8
-            for (int i = 0; i < 8; i++) {
-                kdec D;
-                kdecode(t, wr[i] + (size_t)b * bsz, &D);
-                __m512i a = kslice(&D, 0, row + 256 * b, _mm512_setzero_si512());
-                __m512i c = kslice(&D, 1, row + 256 * b + 64, _mm512_setzero_si512());
-                a = kslice(&D, 2, row + 256 * b + 128, a);
-                c = kslice(&D, 3, row + 256 * b + 192, c);
-                s[i] = _mm512_add_epi32(a, c);
-                mp[i] = _mm256_madd_epi16(D.sb16, bs16);
-                dA[i] = D.dA;
-                dB[i] = D.dB;
-            }
-            const __m256 dx = _mm256_set1_ps(ld_f32(row + od + 4 * b));
-            A = _mm256_fmadd_ps(_mm256_cvtepi32_ps(red8z(s)), _mm256_mul_ps(_mm256_loadu_ps(dA), dx), A);
-            B = _mm256_fmadd_ps(_mm256_cvtepi32_ps(red8y(mp)), _mm256_mul_ps(_mm256_loadu_ps(dB), dx), B);
-        }
-        store8(_mm256_sub_ps(A, B), nw, y + r * ys, 1);
-    }
-}
-
+INL __m256i kred8(const __m512i v[8]) { return red8z(v); }
 /* ---- float weights: x rows are f32 ---- */
 
 INL __m512 ldw(zf_dtype t, const uint8_t *w, int64_t k, __mmask16 m) {
@@ -652,84 +414,8 @@ INL void dotf_row(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, in
         y[r * ys] = _mm512_reduce_add_ps(a);
     }
 }
-INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs,
-                   int nr, float *y, int64_t ys) {
-    for (int i = 0; i < nw; i++) dotf_row(t, K, w + i * ws, qx, qxs, nr, y + i, ys);
-}
+#include "engine/cpu/qdot_x86_recipes.h"
 
-/* ---- entry points: nr dispatched to constant-row bodies ---- */
-
-#define ARGS int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys
-#define ENTRY_NR(name, body, t)                          \
-    TGT static void name(ARGS) {                         \
-        switch (nr) {                                    \
-        case 1: body(t, K, w, ws, nw, qx, qxs, 1, y, ys); break; \
-        case 2: body(t, K, w, ws, nw, qx, qxs, 2, y, ys); break; \
-        case 3: body(t, K, w, ws, nw, qx, qxs, 3, y, ys); break; \
-        case 4: body(t, K, w, ws, nw, qx, qxs, 4, y, ys); break; \
-        case 5: body(t, K, w, ws, nw, qx, qxs, 5, y, ys); break; \
-        case 6: body(t, K, w, ws, nw, qx, qxs, 6, y, ys); break; \
-        case 7: body(t, K, w, ws, nw, qx, qxs, 7, y, ys); break; \
-        default: body(t, K, w, ws, nw, qx, qxs, 8, y, ys); break; \
-        }                                                \
-    }
-#define ENTRY_K8(name, t, rc) \
-    TGT static void name(ARGS) { k8rows_body(t, rc, K, w, ws, nw, qx, qxs, nr, y, ys); }
-#define ENTRY_KGEMV(name, t) \
-    TGT static void name(ARGS) { kgemv_body(t, K, w, ws, nw, qx, qxs, nr, y, ys); }
-
-ENTRY_NR(vec_q4_0, vec32_body, ZF_Q4_0)
-ENTRY_NR(vec_q4_1, vec32_body, ZF_Q4_1)
-ENTRY_NR(vec_q5_0, vec32_body, ZF_Q5_0)
-ENTRY_NR(vec_q5_1, vec32_body, ZF_Q5_1)
-ENTRY_NR(vec_q8_0, vec32_body, ZF_Q8_0)
-TGT static void rp_q4_0(ARGS) { rp_q40_body(K, w, ws, nw, qx, qxs, nr, y, ys); }
-
-ENTRY_NR(vec_q2_k, veck_body, ZF_Q2_K)
-ENTRY_NR(vec_q3_k, veck_body, ZF_Q3_K)
-ENTRY_NR(vec_q4_k, veck_body, ZF_Q4_K)
-ENTRY_NR(vec_q5_k, veck_body, ZF_Q5_K)
-ENTRY_NR(vec_q6_k, veck_body, ZF_Q6_K)
-ENTRY_K8(tiled_q2_k, ZF_Q2_K, ZF_QR_TILED)
-ENTRY_K8(tiled_q3_k, ZF_Q3_K, ZF_QR_TILED)
-ENTRY_K8(tiled_q4_k, ZF_Q4_K, ZF_QR_TILED)
-ENTRY_K8(tiled_q5_k, ZF_Q5_K, ZF_QR_TILED)
-ENTRY_K8(tiled_q6_k, ZF_Q6_K, ZF_QR_TILED)
-ENTRY_K8(gemm_q2_k, ZF_Q2_K, ZF_QR_GEMM)
-ENTRY_K8(gemm_q4_k, ZF_Q4_K, ZF_QR_GEMM)
-ENTRY_KGEMV(gemv_q2_k, ZF_Q2_K)
-ENTRY_KGEMV(gemv_q4_k, ZF_Q4_K)
-
-#define DOTF_NR(n) dotf_body(t, K, w, ws, nw, qx, qxs, n, y, ys)
-#define ENTRY_F(name, tt)                   \
-    TGT static void name(ARGS) {            \
-        const zf_dtype t = tt;              \
-        switch (nr) {                       \
-        case 1: DOTF_NR(1); break;          \
-        case 2: DOTF_NR(2); break;          \
-        case 3: DOTF_NR(3); break;          \
-        default: DOTF_NR(4); break;         \
-        }                                   \
-    }
-ENTRY_F(dot_f32, ZF_F32)
-ENTRY_F(dot_f16, ZF_F16)
-ENTRY_F(dot_bf16, ZF_BF16)
-
-const zf_qkernels zf_qkernels_avx512 = {
-    .name = "avx512",
-    .supported = supported,
-    .max_rows = 8,
-    .dot =
-        {
-            [ZF_QR_VEC] = {[ZF_F32] = dot_f32, [ZF_F16] = dot_f16, [ZF_BF16] = dot_bf16, [ZF_Q4_0] = vec_q4_0,
-                           [ZF_Q4_1] = vec_q4_1, [ZF_Q5_0] = vec_q5_0, [ZF_Q5_1] = vec_q5_1, [ZF_Q8_0] = vec_q8_0,
-                           [ZF_Q2_K] = vec_q2_k, [ZF_Q3_K] = vec_q3_k, [ZF_Q4_K] = vec_q4_k, [ZF_Q5_K] = vec_q5_k,
-                           [ZF_Q6_K] = vec_q6_k},
-            [ZF_QR_TILED] = {[ZF_Q2_K] = tiled_q2_k, [ZF_Q3_K] = tiled_q3_k, [ZF_Q4_K] = tiled_q4_k,
-                             [ZF_Q5_K] = tiled_q5_k, [ZF_Q6_K] = tiled_q6_k},
-            [ZF_QR_GEMV] = {[ZF_Q4_0] = rp_q4_0, [ZF_Q2_K] = gemv_q2_k, [ZF_Q4_K] = gemv_q4_k},
-            [ZF_QR_GEMM] = {[ZF_Q4_0] = rp_q4_0, [ZF_Q2_K] = gemm_q2_k, [ZF_Q4_K] = gemm_q4_k},
-        },
-};
+QDOT_X86_KERNELS(zf_qkernels_avx512, "avx512", supported, 8)
 
 #endif
