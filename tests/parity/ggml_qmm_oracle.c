@@ -411,7 +411,8 @@ int main(int argc, char **argv) {
                         run_case(t, Ms[mi], Ns[ni], Ks[ki], seed, pool, verbose);
                     }
     }
-    printf("%-6s %-18s %8s   %s\n", "type", "ggml path", "exact", "(cases: shapes x seeds x kernel sets x 1/2 threads)");
+    printf("%-6s %-18s %8s   %s\n", "type", "ggml path", "exact",
+           "(cases: shapes x seeds x kernel sets x 1/2 threads)");
     for (int i = 0; i < g_ntally; i++) {
         tally *ta = &g_tally[i];
         const char *why = known_why(ta->t, ta->path);

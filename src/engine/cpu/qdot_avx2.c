@@ -47,8 +47,10 @@ INL __m256i l32(zf_dtype t, const uint8_t *blk) {
     const int oq = t == ZF_Q4_0 ? 2 : t == ZF_Q4_1 ? 4 : t == ZF_Q5_0 ? 6 : 8;
     const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(blk + oq));
     __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(15));
-    if (t == ZF_Q5_0 || t == ZF_Q5_1) u = _mm256_or_si256(u, _mm256_and_si256(spread_bits(ld_u32(blk + (t == ZF_Q5_0 ? 2 : 4))),
-                                                                               _mm256_set1_epi8(16)));
+    if (t == ZF_Q5_0 || t == ZF_Q5_1) { /* bit j of qh: bit 4 of element j */
+        const __m256i hb = spread_bits(ld_u32(blk + (t == ZF_Q5_0 ? 2 : 4)));
+        u = _mm256_or_si256(u, _mm256_and_si256(hb, _mm256_set1_epi8(16)));
+    }
     const int bias = bias32(t);
     return bias ? _mm256_sub_epi8(u, _mm256_set1_epi8((char)bias)) : u;
 }
@@ -177,9 +179,10 @@ INL void veck_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
                 const uint8_t *row = qx + r * qxs, *xs = row + 256 * b;
                 __m256i SB3 = _mm256_setzero_si256();
                 if (t == ZF_Q3_K) /* 4 * sa * x per element: the level - 4 of ggml's q3_K lanes */
-                    for (int g = 0; g < 8; g++)
-                        SB3 = _mm256_add_epi32(
-                            SB3, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(4), ld256(xs + 32 * g)), D.sc[g]));
+                    for (int g = 0; g < 8; g++) {
+                        const __m256i x4 = _mm256_maddubs_epi16(_mm256_set1_epi8(4), ld256(xs + 32 * g));
+                        SB3 = _mm256_add_epi32(SB3, _mm256_madd_epi16(x4, D.sc[g]));
+                    }
                 veck_step(t, kgroups(&D, 0, 8, xs, _mm256_setzero_si256()),
                           _mm256_madd_epi16(D.sb16, ld256(row + obs + 32 * b)), SB3, ld_f32(row + od + 4 * b), D.dA,
                           D.dB, &L[r], &Mn[r], &summs[r]);

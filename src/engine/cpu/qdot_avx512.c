@@ -219,8 +219,8 @@ INL void kdecode(zf_dtype t, const uint8_t *w, kdec *D) {
         const uint32_t m_hi = ((c >> 4) & 0x0f0f0f0f) | (((bb >> 6) & 0x03030303) << 4);
         const __m256i sm16 = _mm256_cvtepu8_epi16(_mm_set_epi32((int)m_hi, (int)m_lo, (int)sc_hi, (int)sc_lo));
         const __m512i sc512 = _mm512_castsi256_si512(sm16);
-        D->sb16 = _mm256_permutexvar_epi16(_mm256_setr_epi16(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15),
-                                           sm16);
+        const __m256i mdup = _mm256_setr_epi16(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+        D->sb16 = _mm256_permutexvar_epi16(mdup, sm16); /* m0 m0 m1 m1 ...: per 16 elements */
         const uint8_t *qs = w + (five ? 48 : 16);
         const __m256i qh1 = five ? ld256(w + 16) : _mm256_setzero_si256();
         const __m512i qh = join(qh1, qh1);
@@ -345,7 +345,8 @@ INL void veck_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
 #pragma GCC unroll 8
             for (int r = 0; r < nr; r++) {
                 const uint8_t *row = qx + r * qxs;
-                veck_step(t, fold(_mm512_add_epi32(s[r][0], s[r][1])), _mm256_madd_epi16(D.sb16, ld256(row + obs + 32 * b)),
+                const __m256i mp = _mm256_madd_epi16(D.sb16, ld256(row + obs + 32 * b));
+                veck_step(t, fold(_mm512_add_epi32(s[r][0], s[r][1])), mp,
                           t == ZF_Q3_K ? fold(sb[r]) : _mm256_setzero_si256(), ld_f32(row + od + 4 * b), D.dA, D.dB,
                           &L[r], &Mn[r], &summs[r]);
             }

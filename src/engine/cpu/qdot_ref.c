@@ -265,8 +265,10 @@ static float dotk_row(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w,
                     L[l] = fmaf(dd, (float)SAl[l], L[l]);
                 }
             } else if (t == ZF_Q6_K) { /* lane l less 32 * (sc bsum of sub-blocks 2l, 2l+1) */
-                for (int l = 0; l < 8; l++)
-                    L[l] = fmaf(dd, (float)(SAl[l] - (k.sb[2 * l] * bs[2 * l] + k.sb[2 * l + 1] * bs[2 * l + 1])), L[l]);
+                for (int l = 0; l < 8; l++) {
+                    const int32_t off = k.sb[2 * l] * bs[2 * l] + k.sb[2 * l + 1] * bs[2 * l + 1];
+                    L[l] = fmaf(dd, (float)(SAl[l] - off), L[l]);
+                }
             } else { /* Q3_K: levels - 4 element by element */
                 for (int l = 0; l < 8; l++) L[l] = fmaf(dd, (float)(SAl[l] - SBl[l]), L[l]);
             }

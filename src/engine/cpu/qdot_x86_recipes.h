@@ -124,8 +124,9 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
 #define ENTRY_NR(name, body, t) \
     TGT static void name(QDOT_ARGS) { QDOT_DISPATCH(body, t, R) }
 /* float weights: at most ZF_QDOT_MAX_ROWS_F32 rows */
+#define QDOT_MAX_F (R < ZF_QDOT_MAX_ROWS_F32 ? R : ZF_QDOT_MAX_ROWS_F32)
 #define ENTRY_F(name, t) \
-    TGT static void name(QDOT_ARGS) { QDOT_DISPATCH(dotf_body, t, (R < ZF_QDOT_MAX_ROWS_F32 ? R : ZF_QDOT_MAX_ROWS_F32)) }
+    TGT static void name(QDOT_ARGS) { QDOT_DISPATCH(dotf_body, t, QDOT_MAX_F) }
 #define QDOT_K8(name, t, rc) \
     TGT static void name(QDOT_ARGS) { k8rows_body(t, rc, K, w, ws, nw, qx, qxs, nr, y, ys); }
 #define QDOT_KGEMV(name, t) \

@@ -8,12 +8,14 @@
  *   2. split the N output features over the pool in contiguous ranges, so
  *      each thread streams its rows of W from memory exactly once. Inside a
  *      range, W is walked in tiles of rows that fit in L1; for each tile,
- *      groups of up to max_rows rows of x go through the dot kernel, which
- *      decodes each weight block once per group.
- * f32/f16/bf16 weights with many rows of x (prefill) go instead through the
- * f32 gemm on tiles of W converted to f32 (zf_qmatmul_run_path's AUTO rule),
- * so their rounding depends on M; block types always take the dots, whose
- * results are the same bits for any M. */
+ *      groups of up to max_rows rows of x go through the dot kernel (up to
+ *      8 rows of W per call), which decodes each weight block once per group.
+ * Block types take the dot kernel of the ggml recipe (qmatmul.h) that
+ * ggml-cpu would run for this type, N and M, so their bits are ggml's and do
+ * not depend on the kernel set, the thread count or the tiling; they may
+ * depend on M, as ggml's do. f32/f16/bf16 weights with many rows of x
+ * (prefill) go instead through the f32 gemm on tiles of W converted to f32
+ * (zf_qmatmul_run_path's AUTO rule); these are not ggml's bits. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,8 +17,8 @@
  *     int8 qs[K] | float d[nbp] | float s[nbp]
  *     Block b: amax = max |x|, d = amax/127 rounded to f16 (ggml stores it
  *     as f16), qs = round-half-even(x * 127/amax), s = d * sum(qs) for Q8_0
- *     and f16(amax/127 * sum(qs)) for Q8_1 (ggml's block_q8_1.s). With s
- *     the weight offsets/minimums are applied once per block.
+ *     and f16(amax/127 * sum(qs)) for Q8_1 (ggml's block_q8_1.s; q4_1 and
+ *     q5_1 apply their minimum m as fma(m, s) once per block, as ggml).
  *   ZF_QX_Q8_K (weights q2_k ... q6_k), nb = K/256 super-blocks:
  *     int8 qs[K] | float d[nb] | int16 bsums[K/16]
  *     As ggml's block_q8_K: iscale = 127/amax, qs = round-half-even(x *
