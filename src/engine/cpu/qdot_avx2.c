@@ -242,6 +242,6 @@ INL void dotf_row(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, in
 
 #include "engine/cpu/qdot_x86_recipes.h"
 
-QDOT_X86_KERNELS(zf_qkernels_avx2, "avx2", supported, R)
+QDOT_X86_KERNELS(zf_qkernels_avx2, "avx2", supported, R, 0)
 
 #endif

@@ -201,7 +201,7 @@ INL __m512i spread(const int16_t *idx, __m512i s16) { return _mm512_permutexvar_
  * 32-block min twice, q3_K 4 * sa, q6_K 32 * sa), dA, dB as in zf_qk_scales. */
 typedef struct {
     __m512i u[4], sv[4];
-    __m256i sb16;
+    __m256i sa16, sb16; /* sa16: the 16 per-16 scales as s16 */
     float dA, dB;
 } kdec;
 
@@ -221,6 +221,7 @@ INL void kdecode(zf_dtype t, const uint8_t *w, kdec *D) {
         const __m512i sc512 = _mm512_castsi256_si512(sm16);
         const __m256i mdup = _mm256_setr_epi16(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
         D->sb16 = _mm256_permutexvar_epi16(mdup, sm16); /* m0 m0 m1 m1 ...: per 16 elements */
+        D->sa16 = _mm256_permutexvar_epi16(_mm256_sub_epi16(mdup, _mm256_set1_epi16(8)), sm16);
         const uint8_t *qs = w + (five ? 48 : 16);
         const __m256i qh1 = five ? ld256(w + 16) : _mm256_setzero_si256();
         const __m512i qh = join(qh1, qh1);
@@ -238,6 +239,7 @@ INL void kdecode(zf_dtype t, const uint8_t *w, kdec *D) {
         D->dA = D->dB = ld_f16(w + 208);
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)));
         const __m512i sc512 = _mm512_castsi256_si512(sc16);
+        D->sa16 = sc16;
         D->sb16 = _mm256_slli_epi16(sc16, 5); /* 32 * sc: the -32 offset of every level */
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
@@ -277,6 +279,7 @@ INL void kdecode(zf_dtype t, const uint8_t *w, kdec *D) {
             D->sb16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(15)));
         }
         const __m512i sc512 = _mm512_castsi256_si512(sa16);
+        D->sa16 = sa16;
         const uint8_t *qs = w + (three ? 32 : 16);
         const __m256i hm1 = three ? ld256(w) : _mm256_setzero_si256();
         const __m512i hm = join(hm1, hm1);
@@ -356,9 +359,9 @@ INL void veck_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
     }
 }
 
-/* The ISA hooks of qdot_x86_recipes.h (TILED, GEMM, GEMV): a pair's
- * partial sums in 16 lanes (two accumulators for a whole block) and their
- * reduction over 8 pairs. */
+/* The ISA hooks of qdot_x86_recipes.h (GEMV): a pair's partial sums in 16
+ * lanes (two accumulators for a whole block) and their reduction over 8
+ * pairs. */
 #define KVEC __m512i
 INL __m512i kpart(const kdec *D, int g0, int g1, const uint8_t *xs) {
     __m512i a = _mm512_setzero_si512(), c = _mm512_setzero_si512();
@@ -369,6 +372,152 @@ INL __m512i kpart(const kdec *D, int g0, int g1, const uint8_t *xs) {
     return _mm512_add_epi32(a, c);
 }
 INL __m256i kred8(const __m512i v[8]) { return red8z(v); }
+
+/* x block b (256 bytes) of 8 rows transposed: xT[stride * j + r] = dword j
+ * (bytes 4j .. 4j+3) of row r. */
+INL void x8_transpose(const uint8_t *const xr[8], int64_t b, int32_t *xT, int stride) {
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) { /* 16 dwords of every row */
+        __m512i v[8], t[8], u[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) v[r] = _mm512_loadu_si512((const void *)(xr[r] + 256 * b + 64 * c));
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            u[4 * h + 0] = _mm512_unpacklo_epi64(t[4 * h], t[4 * h + 2]);
+            u[4 * h + 1] = _mm512_unpackhi_epi64(t[4 * h], t[4 * h + 2]);
+            u[4 * h + 2] = _mm512_unpacklo_epi64(t[4 * h + 1], t[4 * h + 3]);
+            u[4 * h + 3] = _mm512_unpackhi_epi64(t[4 * h + 1], t[4 * h + 3]);
+        }
+        /* u[e] quarter q: dword 4q + e' of rows 0-3 (e < 4) or 4-7; pair the quarters */
+        const __m512i ia = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+        const __m512i ib = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+#pragma GCC unroll 4
+        for (int e = 0; e < 4; e++) {
+            const __m512i lo = _mm512_permutex2var_epi64(u[e], ia, u[e + 4]); /* dwords e, 8 + e */
+            const __m512i hi = _mm512_permutex2var_epi64(u[e], ib, u[e + 4]); /* dwords 4 + e, 12 + e */
+            int32_t *o = xT + stride * (16 * c);
+            _mm256_store_si256((__m256i *)(void *)(o + stride * e), _mm512_castsi512_si256(lo));
+            _mm256_store_si256((__m256i *)(void *)(o + stride * (8 + e)), _mm512_extracti64x4_epi64(lo, 1));
+            _mm256_store_si256((__m256i *)(void *)(o + stride * (4 + e)), _mm512_castsi512_si256(hi));
+            _mm256_store_si256((__m256i *)(void *)(o + stride * (12 + e)), _mm512_extracti64x4_epi64(hi, 1));
+        }
+    }
+}
+
+/* The 16 x rows of a TILED/GEMM call, one super-block: dx per lane and the
+ * bsums as pairs of 16-bit sums per lane (qdot_x86.h kx8, twice). */
+typedef struct {
+    __m512 dx;
+    __m512i bs_pairs[8];
+} kx16;
+
+INL void kx16_load(const uint8_t *const xr[16], int64_t K, int64_t b, kx16 *X) {
+    kx8 lo, hi;
+    kx8_load(xr, K, b, &lo);
+    kx8_load(xr + 8, K, b, &hi);
+    X->dx = _mm512_insertf32x8(_mm512_castps256_ps512(lo.dx), hi.dx, 1);
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; p++) X->bs_pairs[p] = join(lo.bs_pairs[p], hi.bs_pairs[p]);
+}
+/* Lane r: sb_2p * bs_2p + sb_2p+1 * bs_2p+1 of x row r. */
+INL __m512i kmin_pair16(__m256i sb16, const kx16 *X, int p) {
+    const __m512i pair = _mm512_permutexvar_epi32(_mm512_set1_epi32(p), _mm512_castsi256_si512(sb16));
+    return _mm512_madd_epi16(X->bs_pairs[p], pair);
+}
+
+/* TILED (tiled-kernel.cpp VNNI microtile) and GEMM of repacked q4_K/q2_K
+ * (ggml_gemm_q4_K_8x8_q8_K: one FMA per 64 elements; q2_K per 128): lanes =
+ * 16 x rows, laid out as ggml's microtile does: per super-block the x rows
+ * are transposed (a zmm per dword of the 16 rows) and the weight rows
+ * decoded to bytes; each x dword vector is loaded once and meets every
+ * weight row's broadcast dword (vpdpbusd), one accumulator per weight row
+ * and sub-block, scaled (vpmulld) when the sub-block ends. */
+#define QDOT_OWN_K8ROWS
+INL void k8rows_body(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, size_t ws, int nw,
+                     const uint8_t *qx, int64_t qxs, int nr, float *y, int64_t ys) {
+    const int64_t nb = K / 256;
+    const int bsz = bszk(t);
+    const int G = t == ZF_Q4_K || t == ZF_Q5_K ? 8 : 4; /* dwords per scale (sub-block) */
+    const int ng = 64 / G;
+    const int step = rc == ZF_QR_TILED ? ng : t == ZF_Q4_K ? 2 : 8; /* sub-blocks per FMA */
+    enum { W = ZF_QDOT_MAX_W, XR = ZF_QDOT_MAX_ROWS_K8 };
+    const uint8_t *xr[XR];
+#pragma GCC unroll 16
+    for (int r = 0; r < XR; r++) xr[r] = qx + (r < nr ? r : 0) * qxs;
+    int32_t xT[64 * XR] __attribute__((aligned(64)));
+    int32_t lv[W][64] __attribute__((aligned(64)));
+    int32_t sa[W][16] __attribute__((aligned(64)));
+    __m256i sb16[W];
+    float dA[W], dB[W];
+    __m512 A[W], B[W];
+#pragma GCC unroll 8
+    for (int i = 0; i < W; i++) A[i] = B[i] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        kx16 X;
+        kx16_load(xr, K, b, &X);
+        x8_transpose(xr, b, xT, XR);
+        x8_transpose(xr + 8, b, xT + 8, XR);
+        for (int i = 0; i < W; i++) { /* rows past nw repeat row 0 */
+            kdec D;
+            kdecode(t, w + (i < nw ? i : 0) * ws + (size_t)b * bsz, &D);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) _mm512_store_si512((void *)(lv[i] + 16 * k), D.u[k]);
+            _mm512_store_si512((void *)sa[i], _mm512_cvtepi16_epi32(D.sa16));
+            sb16[i] = D.sb16;
+            dA[i] = D.dA;
+            dB[i] = D.dB;
+        }
+        /* read them back from memory: a broadcast load per dword (load
+         * ports) rather than register shuffles, which GCC would otherwise
+         * derive from the stored vectors (shuffle port bound) */
+        __asm__ volatile("" ::: "memory");
+        for (int g0 = 0; g0 < ng; g0 += step) {
+            __m512i S[W];
+#pragma GCC unroll 8
+            for (int i = 0; i < W; i++) S[i] = _mm512_setzero_si512();
+            for (int g = g0; g < g0 + step; g++) {
+                __m512i P[W];
+#pragma GCC unroll 8
+                for (int i = 0; i < W; i++) P[i] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+                for (int d = g * G; d < g * G + G; d++) {
+                    const __m512i xv = _mm512_load_si512((const void *)(xT + XR * d));
+#pragma GCC unroll 8
+                    for (int i = 0; i < W; i++) P[i] = _mm512_dpbusd_epi32(P[i], _mm512_set1_epi32(lv[i][d]), xv);
+                }
+                const int sg = G == 8 ? 2 * g : g;
+#pragma GCC unroll 8
+                for (int i = 0; i < W; i++)
+                    S[i] = _mm512_add_epi32(S[i], _mm512_mullo_epi32(P[i], _mm512_set1_epi32(sa[i][sg])));
+            }
+            for (int i = 0; i < nw; i++) {
+                __m512i SB = kmin_pair16(sb16[i], &X, g0 * G / 8);
+                for (int p = g0 * G / 8 + 1; p < (g0 + step) * G / 8; p++)
+                    SB = _mm512_add_epi32(SB, kmin_pair16(sb16[i], &X, p));
+                if (rc == ZF_QR_TILED) { /* qdot_x86.h tiled_step, 16 lanes */
+                    __m512i S1 = has_min(t) ? S[i] : _mm512_sub_epi32(S[i], SB);
+                    __m512 res = _mm512_mul_ps(_mm512_cvtepi32_ps(S1), _mm512_set1_ps(dA[i]));
+                    if (has_min(t)) res = _mm512_fnmadd_ps(_mm512_set1_ps(dB[i]), _mm512_cvtepi32_ps(SB), res);
+                    A[i] = _mm512_fmadd_ps(res, X.dx, A[i]);
+                } else {
+                    A[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S[i]), _mm512_mul_ps(_mm512_set1_ps(dA[i]), X.dx), A[i]);
+                    B[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(SB), _mm512_mul_ps(_mm512_set1_ps(dB[i]), X.dx), B[i]);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < nw; i++) {
+        float v[16];
+        _mm512_storeu_ps(v, rc == ZF_QR_TILED ? A[i] : _mm512_sub_ps(A[i], B[i]));
+        for (int r = 0; r < nr; r++) y[r * ys + i] = v[r];
+    }
+}
+
 /* ---- float weights: x rows are f32 ---- */
 
 INL __m512 ldw(zf_dtype t, const uint8_t *w, int64_t k, __mmask16 m) {
@@ -417,6 +566,6 @@ INL void dotf_row(zf_dtype t, int64_t K, const uint8_t *w, const uint8_t *qx, in
 }
 #include "engine/cpu/qdot_x86_recipes.h"
 
-QDOT_X86_KERNELS(zf_qkernels_avx512, "avx512", supported, 8)
+QDOT_X86_KERNELS(zf_qkernels_avx512, "avx512", supported, 8, ZF_QDOT_MAX_ROWS_K8)
 
 #endif

@@ -3,12 +3,14 @@
  * qdot_x86.h and defines: kdec (a decoded super-block with sb16, dA, dB),
  * kdecode, KVEC (its integer partial vector), kpart(D, g0, g1, xs) (the
  * sa-weighted partial sums of 32-element groups [g0, g1), g0 and g1 even,
- * against the x groups at xs), kred8 (lane k = the total of v[k]), and the
+ * against the x groups at xs), kred8 (lane k = the total of v[k]) (or its
+ * own k8rows_body, defining QDOT_OWN_K8ROWS), and the
  * R (the most rows per call) and the bodies vec32_body, veck_body,
  * dotf_row, q40_totals. */
 #ifndef ZF_ENGINE_CPU_QDOT_X86_RECIPES_H
 #define ZF_ENGINE_CPU_QDOT_X86_RECIPES_H
 
+#ifndef QDOT_OWN_K8ROWS /* the includer may bring its own */
 /* TILED and GEMM of repacked q4_K/q2_K (steps of 64 / 128 elements): lanes =
  * 8 x rows, one weight row at a time. */
 INL void k8rows_body(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, size_t ws, int nw,
@@ -47,6 +49,7 @@ INL void k8rows_body(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, 
     }
     for (int i = 0; i < nw; i++) store8(rc == ZF_QR_TILED ? A[i] : _mm256_sub_ps(A[i], B[i]), nr, y + i, ys);
 }
+#endif
 
 /* GEMV of repacked q4_K/q2_K: per block A = fma(SA, dA * dx, A), B =
  * fma(SB, dB * dx, B), y = A - B. Lanes = 8 weight rows, one pass per x row. */
@@ -132,7 +135,7 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
 #define QDOT_KGEMV(name, t) \
     TGT static void name(QDOT_ARGS) { kgemv_body(t, K, w, ws, nw, qx, qxs, nr, y, ys); }
 
-#define QDOT_X86_KERNELS(var, nm, sup, rows)                                                                     \
+#define QDOT_X86_KERNELS(var, nm, sup, rows, rows_k8)                                                           \
     ENTRY_NR(vec_q4_0, vec32_body, ZF_Q4_0)                                                                       \
     ENTRY_NR(vec_q4_1, vec32_body, ZF_Q4_1)                                                                       \
     ENTRY_NR(vec_q5_0, vec32_body, ZF_Q5_0)                                                                       \
@@ -160,6 +163,7 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
         .name = nm,                                                                                               \
         .supported = sup,                                                                                         \
         .max_rows = rows,                                                                                         \
+        .max_rows_k8 = rows_k8,                                                                                   \
         .dot =                                                                                                    \
             {                                                                                                     \
                 [ZF_QR_VEC] = {[ZF_F32] = dot_f32, [ZF_F16] = dot_f16, [ZF_BF16] = dot_bf16,                      \

@@ -206,7 +206,7 @@ bool zf_qmm_ggml_repacks(zf_dtype t, int64_t N) {
 typedef struct {
     zf_qdot_fn dot[2]; /* rows [0, m_split) and [m_split, M) */
     int64_t m_split;
-    int rows; /* x rows per dot call */
+    int rows[2]; /* x rows per dot call, per segment */
     zf_qx_kind kind;
     zf_dtype wt;
     int64_t M, N, K;
@@ -227,14 +227,15 @@ static void quantize_rows(void *arg, int64_t m0, int64_t m1) {
 static void mm_range(void *arg, int64_t n0, int64_t n1) {
     const qmm_job *j = arg;
     /* tile of W rows that stays in L1 while every group of x rows uses it */
-    int64_t tile = j->M <= j->rows ? n1 - n0 : (int64_t)(16384 / j->wrow);
+    int64_t tile = j->M <= j->rows[0] ? n1 - n0 : (int64_t)(16384 / j->wrow);
     if (tile < ZF_QDOT_MAX_W) tile = ZF_QDOT_MAX_W;
     for (int64_t t0 = n0; t0 < n1; t0 += tile) {
         int64_t t1 = t0 + tile < n1 ? t0 + tile : n1;
         for (int seg = 0; seg < 2; seg++) {
             int64_t s0 = seg ? j->m_split : 0, s1 = seg ? j->M : j->m_split;
-            for (int64_t m0 = s0; m0 < s1; m0 += j->rows) {
-                int nr = s1 - m0 < j->rows ? (int)(s1 - m0) : j->rows;
+            const int rows = j->rows[seg];
+            for (int64_t m0 = s0; m0 < s1; m0 += rows) {
+                int nr = s1 - m0 < rows ? (int)(s1 - m0) : rows;
                 const uint8_t *qx = j->qx + (size_t)m0 * j->qxs;
                 float *y = j->y + m0 * j->N;
                 for (int64_t n = t0; n < t1; n += ZF_QDOT_MAX_W) {
@@ -276,7 +277,7 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
                             zf_dtype_name(wt));
     if (M <= 0 || N <= 0) return ZF_OK;
     int rows = kind == ZF_QX_F32 && kern->max_rows > ZF_QDOT_MAX_ROWS_F32 ? ZF_QDOT_MAX_ROWS_F32 : kern->max_rows;
-    qmm_job j = {.m_split = M, .rows = rows, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
+    qmm_job j = {.m_split = M, .kind = kind, .wt = wt, .M = M, .N = N, .K = K, .x = x, .w = w, .y = y};
     /* ggml's choice (qmatmul.h): repacked weights take the gemm for rows in
      * groups of 4 and the gemv for the rest; K types otherwise the tiled
      * kernel from 8 rows, else (and legacy types always) the vec_dot. */
@@ -287,8 +288,12 @@ zf_status zf_qmatmul_run_path(const zf_qkernels *kern, zf_threadpool *pool, zf_q
         rc1 = ZF_QR_GEMV;
     }
     /* a kernel set without a recipe uses the portable kernel (same bits) */
-    j.dot[0] = kern->dot[rc0][wt] ? kern->dot[rc0][wt] : zf_qkernels_ref.dot[rc0][wt];
-    j.dot[1] = kern->dot[rc1][wt] ? kern->dot[rc1][wt] : zf_qkernels_ref.dot[rc1][wt];
+    const zf_qmm_recipe rc[2] = {rc0, rc1};
+    for (int s = 0; s < 2; s++) {
+        const zf_qkernels *k = kern->dot[rc[s]][wt] ? kern : &zf_qkernels_ref;
+        j.dot[s] = k->dot[rc[s]][wt];
+        j.rows[s] = (rc[s] == ZF_QR_TILED || rc[s] == ZF_QR_GEMM) && k->max_rows_k8 ? k->max_rows_k8 : rows;
+    }
     j.wrow = zf_quant_row_size(wt, K);
     /* Measured on Zen 5 (2048 x 640 weights, 1 and 2 threads, hot and
      * cold): the integer dots beat dequantize + sgemm at every M up to 256

@@ -56,6 +56,7 @@
 #define ZF_QDOT_MAX_ROWS 8
 #define ZF_QDOT_MAX_ROWS_F32 4 /* f32/f16/bf16 weights */
 #define ZF_QDOT_MAX_W 8        /* weight rows per dot call */
+#define ZF_QDOT_MAX_ROWS_K8 16 /* x rows per TILED / GEMM call */
 
 typedef enum zf_qx_kind { ZF_QX_F32 = 0, ZF_QX_Q8_0, ZF_QX_Q8_1, ZF_QX_Q8_K, ZF_QX_COUNT } zf_qx_kind;
 
@@ -109,6 +110,7 @@ typedef struct zf_qkernels {
     const char *name;
     bool (*supported)(void); /* can this CPU run them? */
     int max_rows;            /* most x rows per dot call (<= ZF_QDOT_MAX_ROWS) */
+    int max_rows_k8;         /* the same for TILED and GEMM (<= ZF_QDOT_MAX_ROWS_K8; 0: max_rows) */
     zf_qdot_fn dot[ZF_QR_COUNT][ZF_DTYPE_COUNT]; /* float weights: VEC only */
 } zf_qkernels;
 
