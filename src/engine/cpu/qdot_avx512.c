@@ -518,6 +518,64 @@ INL void k8rows_body(zf_dtype t, zf_qmm_recipe rc, int64_t K, const uint8_t *w, 
     }
 }
 
+/* GEMM of repacked q4_0 (ggml_gemm_q4_0_8x8_q8_0: acc = fma(S, dw * dx,
+ * acc) per block): lanes = 16 x rows as in k8rows_body, S = sum of the
+ * unsigned levels times x (a broadcast weight dword against each x dword
+ * vector) less 8 * sum(x). */
+INL void gemm_q40_body(int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr,
+                       float *y, int64_t ys) {
+    enum { XR = ZF_QDOT_MAX_ROWS_K8 };
+    const int64_t nb = K / 32;
+    const size_t od = zf_qx_d_offset(K);
+    const uint8_t *xr[XR];
+#pragma GCC unroll 16
+    for (int r = 0; r < XR; r++) xr[r] = qx + (r < nr ? r : 0) * qxs;
+    int32_t lv[ZF_QDOT_MAX_W][8] __attribute__((aligned(32)));
+    __m512 A[ZF_QDOT_MAX_W];
+    for (int i = 0; i < nw; i++) A[i] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m512i xT[8];
+        {
+            __m256i in[8], lo[8], hi[8];
+#pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) in[r] = ld256(xr[r] + 32 * b);
+            transpose8(in, lo);
+#pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) in[r] = ld256(xr[8 + r] + 32 * b);
+            transpose8(in, hi);
+#pragma GCC unroll 8
+            for (int d = 0; d < 8; d++) xT[d] = join(lo[d], hi[d]);
+        }
+        __m512i Bx = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int d = 0; d < 8; d++) Bx = _mm512_dpbusd_epi32(Bx, _mm512_set1_epi8(8), xT[d]);
+        const __m512 dx = _mm512_insertf32x8(_mm512_castps256_ps512(f32_8(xr, od + 4 * (size_t)b)),
+                                             f32_8(xr + 8, od + 4 * (size_t)b), 1);
+        for (int i = 0; i < nw; i++) {
+            const uint8_t *blk = w + i * ws + 18 * (size_t)b;
+            const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(blk + 2));
+            const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(15));
+            _mm256_store_si256((__m256i *)(void *)lv[i], u);
+        }
+        __asm__ volatile("" ::: "memory"); /* broadcast loads, as in k8rows_body */
+        for (int i = 0; i < nw; i++) {
+            const uint8_t *blk = w + i * ws + 18 * (size_t)b;
+            __m512i P = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int d = 0; d < 8; d++) P = _mm512_dpbusd_epi32(P, _mm512_set1_epi32(lv[i][d]), xT[d]);
+            const __m512 dd = _mm512_mul_ps(_mm512_set1_ps(ld_f16(blk)), dx);
+            A[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(P, Bx)), dd, A[i]);
+        }
+    }
+    for (int i = 0; i < nw; i++) {
+        float v[16];
+        _mm512_storeu_ps(v, A[i]);
+        for (int r = 0; r < nr; r++) y[r * ys + i] = v[r];
+    }
+}
+TGT static void gemm_q4_0_16(QDOT_ARGS_DECL) { gemm_q40_body(K, w, ws, nw, qx, qxs, nr, y, ys); }
+#define QDOT_GEMM_Q4_0 gemm_q4_0_16
+
 /* ---- float weights: x rows are f32 ---- */
 
 INL __m512 ldw(zf_dtype t, const uint8_t *w, int64_t k, __mmask16 m) {

@@ -85,6 +85,11 @@ INL void store8(__m256 v, int n, float *y, int64_t stride) {
     for (int i = 0; i < n; i++) y[i * stride] = t[i];
 }
 
+/* The dot kernel signature (qmatmul.h zf_qdot_fn). */
+#define QDOT_ARGS_DECL                                                                                   \
+    int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr, float *y, \
+        int64_t ys
+
 /* ---- 32-element blocks ---- */
 
 static inline int bsz32(zf_dtype t) {

@@ -111,9 +111,7 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
     for (int i = 0; i < nw; i++) dotf_row(t, K, w + i * ws, qx, qxs, nr, y + i, ys);
 }
 
-#define QDOT_ARGS                                                                                        \
-    int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs, int nr, float *y, \
-        int64_t ys
+#define QDOT_ARGS QDOT_ARGS_DECL
 /* nr dispatched to bodies with a constant row count, at most maxr (cases
  * past maxr are never taken: qmatmul.c passes nr <= max_rows) */
 #define QDOT_CASE(n, body, t, maxr) \
@@ -135,6 +133,9 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
 #define QDOT_KGEMV(name, t) \
     TGT static void name(QDOT_ARGS) { kgemv_body(t, K, w, ws, nw, qx, qxs, nr, y, ys); }
 
+#ifndef QDOT_GEMM_Q4_0 /* the includer may bring its own q4_0 GEMM */
+#define QDOT_GEMM_Q4_0 rp_q4_0
+#endif
 #define QDOT_X86_KERNELS(var, nm, sup, rows, rows_k8)                                                           \
     ENTRY_NR(vec_q4_0, vec32_body, ZF_Q4_0)                                                                       \
     ENTRY_NR(vec_q4_1, vec32_body, ZF_Q4_1)                                                                       \
@@ -174,7 +175,7 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
                 [ZF_QR_TILED] = {[ZF_Q2_K] = tiled_q2_k, [ZF_Q3_K] = tiled_q3_k, [ZF_Q4_K] = tiled_q4_k,          \
                                  [ZF_Q5_K] = tiled_q5_k, [ZF_Q6_K] = tiled_q6_k},                                 \
                 [ZF_QR_GEMV] = {[ZF_Q4_0] = rp_q4_0, [ZF_Q2_K] = gemv_q2_k, [ZF_Q4_K] = gemv_q4_k},              \
-                [ZF_QR_GEMM] = {[ZF_Q4_0] = rp_q4_0, [ZF_Q2_K] = gemm_q2_k, [ZF_Q4_K] = gemm_q4_k},              \
+                [ZF_QR_GEMM] = {[ZF_Q4_0] = QDOT_GEMM_Q4_0, [ZF_Q2_K] = gemm_q2_k, [ZF_Q4_K] = gemm_q4_k},              \
             },                                                                                                    \
     };
 

@@ -227,8 +227,8 @@ static void quantize_rows(void *arg, int64_t m0, int64_t m1) {
 static void mm_range(void *arg, int64_t n0, int64_t n1) {
     const qmm_job *j = arg;
     /* tile of W rows that stays in L1 while every group of x rows uses it */
-    int64_t tile = j->M <= j->rows[0] ? n1 - n0 : (int64_t)(16384 / j->wrow);
-    if (tile < ZF_QDOT_MAX_W) tile = ZF_QDOT_MAX_W;
+    int64_t tile = j->M <= j->rows[0] ? n1 - n0 : (int64_t)(16384 / j->wrow) & ~(int64_t)(ZF_QDOT_MAX_W - 1);
+    if (tile < ZF_QDOT_MAX_W) tile = ZF_QDOT_MAX_W; /* whole dot calls of ZF_QDOT_MAX_W rows */
     for (int64_t t0 = n0; t0 < n1; t0 += tile) {
         int64_t t1 = t0 + tile < n1 ? t0 + tile : n1;
         for (int seg = 0; seg < 2; seg++) {
