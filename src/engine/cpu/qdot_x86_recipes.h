@@ -175,7 +175,7 @@ INL void dotf_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, c
                 [ZF_QR_TILED] = {[ZF_Q2_K] = tiled_q2_k, [ZF_Q3_K] = tiled_q3_k, [ZF_Q4_K] = tiled_q4_k,          \
                                  [ZF_Q5_K] = tiled_q5_k, [ZF_Q6_K] = tiled_q6_k},                                 \
                 [ZF_QR_GEMV] = {[ZF_Q4_0] = rp_q4_0, [ZF_Q2_K] = gemv_q2_k, [ZF_Q4_K] = gemv_q4_k},              \
-                [ZF_QR_GEMM] = {[ZF_Q4_0] = QDOT_GEMM_Q4_0, [ZF_Q2_K] = gemm_q2_k, [ZF_Q4_K] = gemm_q4_k},              \
+                [ZF_QR_GEMM] = {[ZF_Q4_0] = QDOT_GEMM_Q4_0, [ZF_Q2_K] = gemm_q2_k, [ZF_Q4_K] = gemm_q4_k},          \
             },                                                                                                    \
     };
 
