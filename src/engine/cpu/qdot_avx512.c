@@ -5,10 +5,10 @@
  * Integer parts: weight levels are unsigned bytes (q8_0 as q + 128) and x
  * is int8, so products go through u8 x s8 instructions: vpdpbusd for the
  * 32-blocks (one int32 lane per 4 elements, ggml's lane layout), and for
- * the K types vpmaddubsw (pairs -> s16; levels <= 63 keep it exact) then
- * vpdpwssd against the sub-block scales as s16. A zmm holds 64 levels in
- * element order: two 32-blocks of a pair of weight rows [row i | row i+1],
- * or one 64-element slice of a super-block.
+ * the K types (VEC, GEMV) vpmaddubsw (pairs -> s16; levels <= 63 keep it
+ * exact) then vpdpwssd against the sub-block scales as s16. A zmm holds 64
+ * levels in element order: two 32-blocks of a pair of weight rows [row i |
+ * row i+1], or one 64-element slice of a super-block.
  *
  * Float parts, per recipe:
  *   VEC 32-blocks: a pair of weight rows shares a zmm, 8 lanes each; per
@@ -16,12 +16,15 @@
  *   VEC K types: per weight row and x row a ymm of 8 lanes (the zmm slice
  *       sums folded: lanes l and l + 8 hold elements 4l.. of the two 32
  *       groups), the minimums as in ggml_vec_dot_q*_K_q8_K.
- *   TILED, GEMM (lanes = 8 x rows of one weight row) and GEMV (lanes = 8
- *       weight rows of one x row): integer totals of 8 (weight, x) pairs
- *       reduced into one ymm (red4z), then one vector FMA per step. The
- *       minimum terms use the bsums of the 8 x rows transposed to pairs of
- *       16-bit sums per lane (bs_pairs) so one vpmaddwd per pair of
- *       sub-blocks gives sb_2p * bs_2p + sb_2p+1 * bs_2p+1 for every row.
+ *   TILED and GEMM (K types, q4_0): lanes = 16 x rows, as ggml's VNNI
+ *       microtile: x transposed per block (a zmm per dword of the 16 rows),
+ *       each weight dword broadcast against it (vpdpbusd), sub-block sums
+ *       scaled with vpmulld; no horizontal sums. The minimum terms use the
+ *       bsums of the x rows transposed to pairs of 16-bit sums per lane
+ *       (bs_pairs): one vpmaddwd per pair of sub-blocks gives sb_2p * bs_2p
+ *       + sb_2p+1 * bs_2p+1 for every row.
+ *   GEMV (lanes = 8 weight rows of one x row): integer totals of 8 (weight,
+ *       x) pairs reduced into one ymm (red4z), then one vector FMA.
  *
  * Built without -m flags: every function carries the target attribute, and
  * none runs unless supported() said yes. The file is compiled with
@@ -74,13 +77,6 @@ INL __m256i red8z(const __m512i v[8]) {
     for (int p = 0; p < 4; p++)
         z[p] = _mm512_add_epi32(_mm512_shuffle_i64x2(v[2 * p], v[2 * p + 1], _MM_SHUFFLE(1, 0, 1, 0)),
                                 _mm512_shuffle_i64x2(v[2 * p], v[2 * p + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    return red4z(z[0], z[1], z[2], z[3]);
-}
-/* Lane k = the total of the 8 lanes of v[k]. */
-INL __m256i red8y(const __m256i v[8]) {
-    __m512i z[4];
-#pragma GCC unroll 4
-    for (int p = 0; p < 4; p++) z[p] = join(v[2 * p], v[2 * p + 1]);
     return red4z(z[0], z[1], z[2], z[3]);
 }
 /* ---- 32-element blocks ---- */
