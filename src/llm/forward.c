@@ -20,7 +20,14 @@ typedef struct fwd {
     const zf_llm_hparams *hp;
     int64_t T, p0;            /* tokens in this call, position of the first */
     zf_tensor *pos;           /* [T] i32 positions p0.. */
+    bool dump;                /* ZF_LLM_DUMP is set */
 } fwd;
+
+/* Writes t as name-il when dumping (see dump.c); returns t. */
+static zf_tensor *dump(fwd *F, const char *name, int64_t il, zf_tensor *t) {
+    if (F->dump) llm_dump(F->s, name, il, t);
+    return t;
+}
 
 /* ---- small building blocks ---- */
 
@@ -169,19 +176,19 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
         k = zf_narrow(c, qkv, 1, H * D, Hkv * D);
         v = zf_narrow(c, qkv, 1, H * D + Hkv * D, Hkv * D);
     } else {
-        q = llm_linear(c, x, ly->wq, ly->bq);
-        k = llm_linear(c, x, ly->wk, ly->bk);
+        q = dump(F, "Qcur", il, llm_linear(c, x, ly->wq, ly->bq));
+        k = dump(F, "Kcur", il, llm_linear(c, x, ly->wk, ly->bk));
         v = llm_linear(c, x, ly->wv, ly->bv);
     }
     q = zf_reshape(c, q, 3, (int64_t[]){T, H, D});
     k = zf_reshape(c, k, 3, (int64_t[]){T, Hkv, D});
-    v = zf_reshape(c, v, 3, (int64_t[]){T, Hkv, Dv});
+    v = dump(F, "Vcur", il, zf_reshape(c, v, 3, (int64_t[]){T, Hkv, Dv}));
     if (ly->q_norm) {
-        q = rms_norm(c, q, ly->q_norm, hp->norm_eps);
-        k = rms_norm(c, k, ly->k_norm, hp->norm_eps);
+        q = dump(F, "Qcur_normed", il, rms_norm(c, q, ly->q_norm, hp->norm_eps));
+        k = dump(F, "Kcur_normed", il, rms_norm(c, k, ly->k_norm, hp->norm_eps));
     }
-    q = rope(F, q, ly);
-    k = rope(F, k, ly);
+    q = dump(F, "Qcur", il, rope(F, q, ly));
+    k = dump(F, "Kcur", il, rope(F, k, ly));
     if (!q || !k || !v) return NULL;
     zf_tensor *K = NULL, *V = NULL;
     int64_t *kpos = NULL, S = 0;
@@ -194,8 +201,8 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
         zf_attn_params ap = {.scale = hp->attn_scale, .window = identity ? window : 0, .q_pos0 = F->p0,
                              .causal = identity};
         o = zf_attention(c, q, K, V, identity ? NULL : make_mask(F, kpos, S, window), &ap); /* [T, H, D] */
-        o = zf_reshape(c, o, 2, (int64_t[]){T, H * D});
-        return llm_linear(c, o, ly->wo, NULL);
+        o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * D}));
+        return dump(F, "attn_out", il, llm_linear(c, o, ly->wo, NULL));
     }
     /* Composite path (head_dim_v != head_dim). */
     K = zf_cast(c, K, ZF_F32);
@@ -211,8 +218,8 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     zf_tensor *pr = zf_reshape(c, zf_softmax(c, sc, -1), 3, (int64_t[]){Hkv, G * T, S});
     o = zf_matmul(c, pr, vh);                                /* [Hkv, G*T, Dv] */
     o = zf_permute(c, zf_reshape(c, o, 3, (int64_t[]){H, T, Dv}), (int[]){1, 0, 2});
-    o = zf_reshape(c, o, 2, (int64_t[]){T, H * Dv});
-    return llm_linear(c, o, ly->wo, NULL);
+    o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * Dv}));
+    return dump(F, "attn_out", il, llm_linear(c, o, ly->wo, NULL));
 }
 
 /* Gated FFN: down(act(gate(x)) * up(x)); x [T, E] -> [T, E]. */
@@ -229,14 +236,19 @@ static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
         g = zf_narrow(c, gu, 1, 0, n);
         u = zf_narrow(c, gu, 1, n, n);
     }
-    g = F->s->m->arch->act == LLM_ACT_GELU_TANH ? zf_gelu(c, g, true) : zf_silu(c, g);
-    return llm_linear(c, zf_mul(c, g, u), ly->w_down, NULL);
+    dump(F, "ffn_gate", il, g);
+    dump(F, "ffn_up", il, u);
+    bool gelu = F->s->m->arch->act == LLM_ACT_GELU_TANH;
+    g = gelu ? zf_gelu(c, g, true) : zf_silu(c, g);
+    zf_tensor *gu = dump(F, gelu ? "ffn_geglu" : "ffn_swiglu", il, zf_mul(c, g, u));
+    return dump(F, "ffn_out", il, llm_linear(c, gu, ly->w_down, NULL));
 }
 
 zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool all_logits, float *out) {
     const zf_llm_model *m = s->m;
     zf_ctx_reset(s->step);
-    fwd F = {.s = s, .c = s->step, .hp = &m->hp, .T = n, .p0 = s->n_past};
+    fwd F = {.s = s, .c = s->step, .hp = &m->hp, .T = n, .p0 = s->n_past, .dump = llm_dump_on()};
+    if (F.dump) llm_dump_step(s);
     zf_ctx *c = F.c;
     for (int64_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= m->hp.n_vocab)
@@ -245,19 +257,22 @@ zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool 
     F.pos = zf_arange(c, ZF_I32, (double)F.p0, (double)(F.p0 + n), 1.0);
     if (!F.pos) return zf_last_status();
     zf_tensor *x = embed(&F, tokens);
+    dump(&F, m->hp.embd_scale != 1.0f ? "inp_scaled" : "embd", -1, x);
     for (int64_t il = 0; il < m->hp.n_layer && x; il++) {
         const llm_layer *ly = &m->layers[il];
-        zf_tensor *a = attention(&F, il, rms_norm(c, x, ly->attn_norm, m->hp.norm_eps));
-        if (ly->attn_post_norm) a = rms_norm(c, a, ly->attn_post_norm, m->hp.norm_eps);
-        x = zf_add(c, x, a);
-        zf_tensor *f = ffn(&F, il, rms_norm(c, x, ly->ffn_norm, m->hp.norm_eps));
-        if (ly->ffn_post_norm) f = rms_norm(c, f, ly->ffn_post_norm, m->hp.norm_eps);
-        x = zf_add(c, x, f);
+        zf_tensor *a = attention(&F, il, dump(&F, "attn_norm", il, rms_norm(c, x, ly->attn_norm, m->hp.norm_eps)));
+        if (ly->attn_post_norm) a = dump(&F, "attn_post_norm", il, rms_norm(c, a, ly->attn_post_norm, m->hp.norm_eps));
+        x = dump(&F, ly->attn_post_norm ? "sa_out" : "ffn_inp", il, zf_add(c, x, a));
+        zf_tensor *f = ffn(&F, il, dump(&F, "ffn_norm", il, rms_norm(c, x, ly->ffn_norm, m->hp.norm_eps)));
+        if (ly->ffn_post_norm) f = dump(&F, "ffn_post_norm", il, rms_norm(c, f, ly->ffn_post_norm, m->hp.norm_eps));
+        x = dump(&F, "l_out", il, zf_add(c, x, f));
     }
     if (x && !all_logits && n > 1) x = zf_narrow(c, x, 0, n - 1, 1);
-    zf_tensor *logits = llm_linear(c, rms_norm(c, x, m->output_norm, m->hp.norm_eps), m->output, NULL);
+    zf_tensor *logits =
+        llm_linear(c, dump(&F, "result_norm", -1, rms_norm(c, x, m->output_norm, m->hp.norm_eps)), m->output, NULL);
     float cap = m->hp.logit_softcap;
     if (cap > 0) logits = zf_mul_scalar(c, zf_tanh(c, zf_mul_scalar(c, logits, 1.0 / cap)), cap);
+    dump(&F, "result_output", -1, logits);
     if (!logits) return zf_last_status() != ZF_OK ? zf_last_status() : ZF_ERR_INTERNAL;
     return zf_to_f32_buffer(logits, out);
 }

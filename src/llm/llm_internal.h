@@ -123,6 +123,7 @@ struct zf_llm_session {
      * the same seed do not reuse the same random numbers. Reset with the
      * session. */
     uint64_t sample_draws;
+    int64_t dump_step;     /* ZF_LLM_DUMP: forward calls since the reset (dump.c) */
 };
 
 /* ---- forward pass (forward.c) ----
@@ -130,6 +131,14 @@ struct zf_llm_session {
  * cache, and writes logits of the last token (or all n when all_logits) to
  * out ([rows, n_vocab]). Does not change s->n_past. */
 zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool all_logits, float *out);
+
+/* ---- intermediate dumps (dump.c), ZF_LLM_DUMP=DIR ----
+ * llm_dump_step starts a forward call's directory; llm_dump writes t as
+ * NAME-il (il < 0: NAME) in llama.cpp's naming. No-ops when the variable is
+ * unset. */
+bool llm_dump_on(void);
+void llm_dump_step(zf_llm_session *s);
+void llm_dump(zf_llm_session *s, const char *name, int64_t il, const zf_tensor *t);
 
 /* y = x W^T (+ b): x [T, n_in], W [n_out, n_in] (f32, f16 or a block type) -> [T, n_out]. */
 zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b);
