@@ -48,12 +48,12 @@ zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b) {
 }
 
 /* x [T, H, D] with its first n_rot dims rotated at positions p0.. (window
- * layers may have their own base and no scaling). */
+ * layers may have their own base and no scaling), angles as ggml's. */
 static zf_tensor *rope(fwd *F, zf_tensor *x, const llm_layer *ly) {
     if (!x || F->hp->n_rot == 0) return x;
     zf_rope_mode mode = F->s->m->arch->rope == LLM_ROPE_NEOX ? ZF_ROPE_NEOX : ZF_ROPE_NORMAL;
-    return zf_rope_ext(F->c, x, F->pos, F->s->m->rope_freqs, mode, (int)F->hp->n_rot, ly->rope_base,
-                       ly->rope_scale);
+    return zf_rope_ggml(F->c, x, F->pos, F->s->m->rope_freqs, mode, (int)F->hp->n_rot, ly->rope_base,
+                        ly->rope_scale);
 }
 
 /* Embedding rows of ids -> [T, E] f32, times embd_scale. */
@@ -197,9 +197,21 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     bool identity = kpos == NULL; /* row i holds position i: causality and the window need no mask */
     zf_tensor *o;
     if (D == Dv) {
+        /* With an f16 cache, what llama.cpp computes (ggml numerics); Gemma 3
+         * and Phi-3 scale q first, as llama.cpp's graphs do (ggml_scale). */
+        bool ggml = F->s->kv.type == ZF_F16;
+        float scale = hp->attn_scale;
+        if (ggml && F->s->m->arch->scale_q) {
+            q = zf_mul_scalar(c, q, (double)scale);
+            scale = 1.0f;
+        }
+        if (ggml && K->dtype != ZF_F16) { /* a batch that wraps a window ring */
+            K = zf_cast(c, K, ZF_F16);
+            V = zf_cast(c, V, ZF_F16);
+        }
         /* the op's causal/window rules use row index = position: only for identity rows */
-        zf_attn_params ap = {.scale = hp->attn_scale, .window = identity ? window : 0, .q_pos0 = F->p0,
-                             .causal = identity};
+        zf_attn_params ap = {.scale = scale, .window = identity ? window : 0, .q_pos0 = F->p0, .causal = identity,
+                             .numerics = ggml ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT};
         o = zf_attention(c, q, K, V, identity ? NULL : make_mask(F, kpos, S, window), &ap); /* [T, H, D] */
         o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * D}));
         return dump(F, "attn_out", il, llm_linear(c, o, ly->wo, NULL));
@@ -222,7 +234,7 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     return dump(F, "attn_out", il, llm_linear(c, o, ly->wo, NULL));
 }
 
-/* Gated FFN: down(act(gate(x)) * up(x)); x [T, E] -> [T, E]. */
+/* Gated FFN: down(act(gate(x)) * up(x)) with ggml's activations; x [T, E] -> [T, E]. */
 static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
     zf_ctx *c = F->c;
     const llm_layer *ly = &F->s->m->layers[il];
@@ -239,8 +251,9 @@ static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
     dump(F, "ffn_gate", il, g);
     dump(F, "ffn_up", il, u);
     bool gelu = F->s->m->arch->act == LLM_ACT_GELU_TANH;
-    g = gelu ? zf_gelu(c, g, true) : zf_silu(c, g);
-    zf_tensor *gu = dump(F, gelu ? "ffn_geglu" : "ffn_swiglu", il, zf_mul(c, g, u));
+    zf_tensor *gu = zf_glu(c, g, u, gelu ? ZF_GLU_GELU_TANH : ZF_GLU_SILU,
+                           ZF_NUMERICS_GGML);
+    dump(F, gelu ? "ffn_geglu" : "ffn_swiglu", il, gu);
     return dump(F, "ffn_out", il, llm_linear(c, gu, ly->w_down, NULL));
 }
 
@@ -261,13 +274,18 @@ zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool 
     for (int64_t il = 0; il < m->hp.n_layer && x; il++) {
         const llm_layer *ly = &m->layers[il];
         zf_tensor *a = attention(&F, il, dump(&F, "attn_norm", il, rms_norm(c, x, ly->attn_norm, m->hp.norm_eps)));
+        if (a && il == m->hp.n_layer - 1 && !all_logits && n > 1) {
+            /* only the last row goes on, as in llama.cpp (its matmuls take a
+             * one-row path there) */
+            a = zf_narrow(c, a, 0, n - 1, 1);
+            x = zf_narrow(c, x, 0, n - 1, 1);
+        }
         if (ly->attn_post_norm) a = dump(&F, "attn_post_norm", il, rms_norm(c, a, ly->attn_post_norm, m->hp.norm_eps));
         x = dump(&F, ly->attn_post_norm ? "sa_out" : "ffn_inp", il, zf_add(c, x, a));
         zf_tensor *f = ffn(&F, il, dump(&F, "ffn_norm", il, rms_norm(c, x, ly->ffn_norm, m->hp.norm_eps)));
         if (ly->ffn_post_norm) f = dump(&F, "ffn_post_norm", il, rms_norm(c, f, ly->ffn_post_norm, m->hp.norm_eps));
         x = dump(&F, "l_out", il, zf_add(c, x, f));
     }
-    if (x && !all_logits && n > 1) x = zf_narrow(c, x, 0, n - 1, 1);
     zf_tensor *logits =
         llm_linear(c, dump(&F, "result_norm", -1, rms_norm(c, x, m->output_norm, m->hp.norm_eps)), m->output, NULL);
     float cap = m->hp.logit_softcap;

@@ -32,6 +32,7 @@ typedef struct llm_arch {
     bool fused_qkv;          /* attn_qkv instead of q/k/v when present (phi3) */
     bool fused_gate_up;      /* ffn_up holds [gate; up], no ffn_gate (phi3) */
     bool embd_scale_sqrt;    /* embeddings times sqrt(n_embd) (gemma) */
+    bool scale_q;            /* llama.cpp scales q by attn_scale before attention (gemma3, phi3) */
     /* Which layers use the sliding window when the file sets one:
      * 0: none, 1: every layer, n > 1: layers with il % n < n - 1. */
     int swa_pattern;

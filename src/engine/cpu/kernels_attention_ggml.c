@@ -1,0 +1,233 @@
+/* CPU kernel of ATTENTION with ggml numerics (i[3] = 1; semantics in
+ * include/zerfoo/ops.h, contract in src/ops/llm_ops.c): the bits llama.cpp's
+ * CPU backend computes without flash attention (build_attn_mha: kq =
+ * mul_mat(k, q), soft_max_ext(kq, mask, scale), kqv = mul_mat(v, kq), k and
+ * v in its f16 cache).
+ *
+ * Per query row (b, t, h), kv head g = h / G:
+ *   qh   = f16(q)                      mul_mat converts src1 to k's type
+ *   z_s  = k_s . qh                    (order A or B below, over d)
+ *   w_s  = z_s * scale + mask_s        -inf where s is not visible
+ *   e_s  = expg(w_s - max_s w)         zf_vexpf_ggml (ggml_v_expf)
+ *   sum  = f64 sum, in order, of the 16-key groups' f32 sums (tree R)
+ *   p_s  = f16(e_s * (float)(1 / sum))
+ *   out  = sum_s p_s v_s               (order A or B, over s)
+ * Orders of a dot product over i (every product is of two f16 values, so it
+ * is exact in f32 and fmaf = multiply then add):
+ *   A, tinyBLAS (llamafile/sgemm.cpp, when T >= 2 and the length is a
+ *     multiple of 16): term i goes to lane i % 16, one f32 sum per lane in
+ *     order; the result is R of the 16 lanes;
+ *   B, ggml_vec_dot_f16 (AVX-512, T = 1): term i < n - n % 64 goes to lane
+ *     i % 64 (4 vectors of 16); lanes l, l+16, l+32, l+48 are added as
+ *     (l + (l+32)) + ((l+16) + (l+48)), then R, converted to f64; the last
+ *     n % 64 terms are added in f64, in order; the result rounded to f32;
+ *   R (GCC's _mm512_reduce_add_ps): h_i = a_i + a_{i+8}, q_i = h_i + h_{i+4},
+ *     (q_0 + q_2) + (q_1 + q_3).
+ * Over s, llama.cpp's cache has n_kv cells, S rounded up to 256, the cells
+ * past S masked: their terms are zeros, which change no sum, so the sums here
+ * stop at S and B has no f64 tail over s. Key s sits in lane s % 16 (s % 64)
+ * as cell s does in llama.cpp's cache, where cell = position until a window
+ * layer's cache wraps.
+ *
+ * Work: one task per query row; AVX-512 code reads the f16 rows in place,
+ * the portable code (ZF_ATTENTION_PORTABLE=1, or no AVX-512) converts them;
+ * both give the same bits, on any thread count. Compiled with
+ * -ffp-contract=off: every fused multiply-add is written out. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cpu/cpu.h"
+#include "engine/cpu/vmath.h"
+
+#define ZF_CLONES_FMA __attribute__((target_clones("avx512f", "arch=haswell", "default")))
+
+/* ---- portable dot products (rows converted to f32) ---- */
+
+static float tree16(const float *a) {
+    float h[8], q[4];
+    for (int i = 0; i < 8; i++) h[i] = a[i] + a[i + 8];
+    for (int i = 0; i < 4; i++) q[i] = h[i] + h[i + 4];
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+/* B's combination of 64 lanes into 16, then R. */
+static float tree64(const float *a) {
+    float l16[16];
+    for (int i = 0; i < 16; i++) l16[i] = (a[i] + a[i + 32]) + (a[i + 16] + a[i + 48]);
+    return tree16(l16);
+}
+
+ZF_CLONES_FMA static float dot_a(const float *x, const float *y, int64_t n) {
+    float acc[16] = {0};
+    for (int64_t i = 0; i < n; i += 16)
+        for (int l = 0; l < 16; l++) acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+    return tree16(acc);
+}
+
+ZF_CLONES_FMA static float dot_b(const float *x, const float *y, int64_t n) {
+    float acc[64] = {0};
+    const int64_t n64 = n - n % 64;
+    for (int64_t i = 0; i < n64; i += 64)
+        for (int l = 0; l < 64; l++) acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+    double s = (double)tree64(acc);
+    for (int64_t i = n64; i < n; i++) s += (double)(x[i] * y[i]);
+    return (float)s;
+}
+
+/* acc[d] += p * v[d]: one key's term in its lane's accumulators. */
+ZF_CLONES_FMA static void pv_add(float *acc, float p, const float *v, int64_t D) {
+    for (int64_t d = 0; d < D; d++) acc[d] = fmaf(p, v[d], acc[d]);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define TGT __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,f16c")))
+
+static inline TGT __m512 ld16h(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
+/* A over d: k f16 [D], qh f32 [D], D % 16 == 0. */
+static TGT float dot_a_avx512(const uint16_t *k, const float *qh, int64_t D) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t d = 0; d < D; d += 16) acc = _mm512_fmadd_ps(ld16h(k + d), _mm512_loadu_ps(qh + d), acc);
+    return _mm512_reduce_add_ps(acc);
+}
+
+/* B over d. */
+static TGT float dot_b_avx512(const uint16_t *k, const float *qh, int64_t D) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const int64_t n64 = D - D % 64;
+    for (int64_t d = 0; d < n64; d += 64) {
+        a0 = _mm512_fmadd_ps(ld16h(k + d), _mm512_loadu_ps(qh + d), a0);
+        a1 = _mm512_fmadd_ps(ld16h(k + d + 16), _mm512_loadu_ps(qh + d + 16), a1);
+        a2 = _mm512_fmadd_ps(ld16h(k + d + 32), _mm512_loadu_ps(qh + d + 32), a2);
+        a3 = _mm512_fmadd_ps(ld16h(k + d + 48), _mm512_loadu_ps(qh + d + 48), a3);
+    }
+    double s = (double)_mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a2), _mm512_add_ps(a1, a3)));
+    for (int64_t d = n64; d < D; d++) s += (double)(zf_f16_to_f32(k[d]) * qh[d]);
+    return (float)s;
+}
+
+/* acc[0..D) += p * v (f16 row), D % 16 == 0 or masked tail. */
+static TGT void pv_avx512(float *acc, float p, const uint16_t *v, int64_t D) {
+    const __m512 pv = _mm512_set1_ps(p);
+    int64_t d = 0;
+    for (; d + 16 <= D; d += 16)
+        _mm512_storeu_ps(acc + d, _mm512_fmadd_ps(pv, ld16h(v + d), _mm512_loadu_ps(acc + d)));
+    if (d < D) {
+        const __mmask16 m = (__mmask16)((1u << (D - d)) - 1u);
+        const __m512 vv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, v + d));
+        _mm512_mask_storeu_ps(acc + d, m, _mm512_fmadd_ps(pv, vv, _mm512_maskz_loadu_ps(m, acc + d)));
+    }
+}
+#endif
+
+typedef struct {
+    const zf_op_call *c;
+    zf_attn_dims d;
+    bool kq_a, pv_a, avx512;
+    int failed;
+} gjob;
+
+static const uint16_t *kv_at(const zf_tensor *t, int o, int64_t b, int64_t s, int64_t g) {
+    int64_t off = (o ? b * t->stride[0] : 0) + s * t->stride[o] + g * t->stride[o + 1];
+    return (const uint16_t *)(const void *)(zf_ptr(t) + off * 2);
+}
+
+/* Per-thread scratch: qh [D], z [S], row [D] (portable conversions), acc [64 * D]. */
+static size_t row_scratch(const gjob *j) { return sizeof(float) * (size_t)(j->d.S + 66 * j->d.D + 16); }
+
+static void attn_row(const gjob *j, int64_t row, float *sc) {
+    const zf_op_call *c = j->c;
+    const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
+    const int64_t D = j->d.D, h = row % j->d.Hq, t = (row / j->d.Hq) % j->d.T, b = row / (j->d.Hq * j->d.T), g = h / j->d.G;
+    float *qh = sc, *z = qh + D, *kr = z + j->d.S, *acc = kr + D;
+    float *out = (float *)zf_ptr(c->out) + row * D;
+    const float *q = (const float *)zf_ptr(c->in[0]) + row * D;
+    for (int64_t d = 0; d < D; d++) qh[d] = zf_f16_to_f32(zf_f32_to_f16(q[d]));
+    /* visible keys [lo, hi) */
+    const int64_t qpos = j->d.qpos0 + t;
+    int64_t lo = 0, hi = j->d.S;
+    if (j->d.causal && qpos + 1 < hi) hi = qpos + 1 < 0 ? 0 : qpos + 1;
+    if (j->d.window > 0 && qpos - j->d.window + 1 > lo) lo = qpos - j->d.window + 1;
+    const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * j->d.S : NULL;
+    /* logits, scaled and masked, and their max */
+    float mx = -INFINITY;
+    for (int64_t s = lo; s < hi; s++) {
+        const uint16_t *ks = kv_at(k, j->d.o, b, s, g);
+        float zz;
+#if defined(__x86_64__) || defined(__i386__)
+        if (j->avx512) {
+            zz = j->kq_a ? dot_a_avx512(ks, qh, D) : dot_b_avx512(ks, qh, D);
+        } else
+#endif
+        {
+            zf_convert_to_f32(ZF_F16, ks, kr, (size_t)D);
+            zz = j->kq_a ? dot_a(kr, qh, D) : dot_b(kr, qh, D);
+        }
+        zz = zz * j->d.scale;
+        if (mrow) zz = zz + mrow[s];
+        z[s] = zz;
+        mx = mx > zz ? mx : zz;
+    }
+    if (mx == -INFINITY) { /* no visible key: zeros, as the op's contract says */
+        memset(out, 0, sizeof(float) * (size_t)D);
+        return;
+    }
+    /* exp and the f64 sum of 16-key groups (keys outside [lo, hi) are zeros) */
+    double sum = 0.0;
+    for (int64_t s0 = lo / 16 * 16; s0 < hi; s0 += 16) {
+        float e[16];
+        for (int l = 0; l < 16; l++) {
+            const int64_t s = s0 + l;
+            e[l] = s >= lo && s < hi ? zf_vexpf_ggml(z[s] - mx) : 0.0f;
+            if (s >= lo && s < hi) z[s] = e[l];
+        }
+        sum += (double)tree16(e);
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int64_t s = lo; s < hi; s++) z[s] = zf_f16_to_f32(zf_f32_to_f16(z[s] * inv));
+    /* out = sum_s p_s v_s in order A (16 lanes) or B (64) */
+    const int lanes = j->pv_a ? 16 : 64;
+    memset(acc, 0, sizeof(float) * (size_t)(lanes * D));
+    for (int64_t s = lo; s < hi; s++) {
+        if (z[s] == 0.0f) continue; /* adds +0: no change (the lanes never hold -0) */
+        float *a = acc + (s % lanes) * D;
+        const uint16_t *vs = kv_at(v, j->d.o, b, s, g);
+#if defined(__x86_64__) || defined(__i386__)
+        if (j->avx512) {
+            pv_avx512(a, z[s], vs, D);
+            continue;
+        }
+#endif
+        zf_convert_to_f32(ZF_F16, vs, kr, (size_t)D);
+        pv_add(a, z[s], kr, D);
+    }
+    float col[64];
+    for (int64_t d = 0; d < D; d++) {
+        for (int l = 0; l < lanes; l++) col[l] = acc[l * D + d];
+        out[d] = lanes == 16 ? tree16(col) : tree64(col);
+    }
+}
+
+static void rows_range(void *arg, int64_t r0, int64_t r1) {
+    gjob *j = arg;
+    float *sc = zf_cpu_scratch(ZF_SCRATCH_ATTN, row_scratch(j));
+    if (!sc) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++) attn_row(j, r, sc);
+}
+
+zf_status zf_cpu_attention_ggml(zf_engine *e, const zf_op_call *c) {
+    gjob j = {.c = c, .d = zf_cpu_attention_dims(c), .avx512 = zf_cpu_attention_avx512()};
+    /* tinyBLAS takes a GEMM with n >= 2 columns, k % 16 == 0 and m % 4 == 0
+     * (kq: m = n_kv cells, a multiple of 256; kqv: m = D) */
+    j.kq_a = j.d.T >= 2 && j.d.D % 16 == 0;
+    j.pv_a = j.d.T >= 2 && j.d.D % 4 == 0;
+    const int64_t rows = j.d.B * j.d.T * j.d.Hq;
+    if (rows == 0 || j.d.D == 0) return ZF_OK;
+    zf_parallel_for(e->pool, rows, 1 + 65536 / (j.d.S * j.d.D + 1), rows_range, &j);
+    return j.failed ? zf_set_error(ZF_ERR_OOM, "attention: out of memory") : ZF_OK;
+}
