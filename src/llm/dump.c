@@ -1,6 +1,9 @@
 /* ZF_LLM_DUMP=DIR: the forward pass writes its intermediates, to find where
  * zerfoo and llama.cpp part ways (tests/parity/ggml_trace.py writes
  * llama.cpp's in the same layout, tests/parity/trace_compare.py compares).
+ * ZF_LLM_INJECT=DIR (a ggml_trace.py directory of the same prompt) makes
+ * every matmul return llama.cpp's product instead of its own, which isolates
+ * the other ops.
  *
  * Forward call k since the session's last reset (call 0 is the prompt when it
  * fits one batch) writes DIR/step<k>/NAME.f32, raw float32 in row-major order,
@@ -44,9 +47,34 @@ static void warn_once(const char *what, const char *path) {
     warned = 1;
 }
 
+static const char *inject_root(void) {
+    const char *d = getenv("ZF_LLM_INJECT");
+    return d && *d ? d : NULL;
+}
+
+bool llm_inject_on(void) { return inject_root() != NULL; }
+
+zf_status llm_inject(zf_llm_session *s, zf_ctx *c, const char *wname, int64_t il, zf_tensor *y) {
+    char path[4096];
+    if (il >= 0)
+        snprintf(path, sizeof path, "%s/step%lld/mm:blk.%lld.%s.weight.f32", inject_root(), (long long)s->dump_step,
+                 (long long)il, wname);
+    else
+        snprintf(path, sizeof path, "%s/step%lld/mm:%s.weight.f32", inject_root(), (long long)s->dump_step, wname);
+    FILE *f = fopen(path, "rb");
+    if (!f) return zf_set_error(ZF_ERR_IO, "ZF_LLM_INJECT: cannot open %s", path);
+    int64_t n = zf_numel(y);
+    float *buf = zf_ctx_alloc(c, (size_t)(n > 0 ? n : 1) * sizeof *buf);
+    size_t got = buf ? fread(buf, sizeof *buf, (size_t)n + 1, f) : 0;
+    fclose(f);
+    if (got != (size_t)n) return zf_set_error(ZF_ERR_SHAPE, "ZF_LLM_INJECT: %s has %zu floats, want %lld", path, got,
+                                              (long long)n);
+    return zf_copy_(y, zf_from_data(c, ZF_F32, y->ndim, y->shape, buf));
+}
+
 void llm_dump_step(zf_llm_session *s) {
-    if (!dump_root()) return;
     s->dump_step = s->n_past == 0 ? 0 : s->dump_step + 1;
+    if (!dump_root()) return;
     char path[4096];
     snprintf(path, sizeof path, "%s", dump_root());
     if (mkdir(path, 0777) != 0 && errno != EEXIST) warn_once("create", path);

@@ -21,7 +21,17 @@ typedef struct fwd {
     int64_t T, p0;            /* tokens in this call, position of the first */
     zf_tensor *pos;           /* [T] i32 positions p0.. */
     bool dump;                /* ZF_LLM_DUMP is set */
+    bool inject;              /* ZF_LLM_INJECT is set */
 } fwd;
+
+/* y = x W^T (+ b) for GGUF weight blk.<il>.<wname>.weight (il < 0:
+ * <wname>.weight); with ZF_LLM_INJECT, llama.cpp's product replaces ours
+ * (dump.c). */
+static zf_tensor *linear(fwd *F, zf_tensor *x, zf_tensor *w, zf_tensor *b, const char *wname, int64_t il) {
+    zf_tensor *y = llm_linear(F->c, x, w, NULL);
+    if (F->inject && y && llm_inject(F->s, F->c, wname, il, y) != ZF_OK) return NULL;
+    return b && y ? zf_add(F->c, y, b) : y;
+}
 
 /* Writes t as name-il when dumping (see dump.c); returns t. */
 static zf_tensor *dump(fwd *F, const char *name, int64_t il, zf_tensor *t) {
@@ -171,14 +181,14 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     int64_t T = F->T, H = hp->n_head, Hkv = hp->n_head_kv, G = H / Hkv, D = hp->head_dim, Dv = hp->head_dim_v;
     zf_tensor *q, *k, *v;
     if (ly->wqkv) {
-        zf_tensor *qkv = llm_linear(c, x, ly->wqkv, NULL); /* [T, H*D + 2*Hkv*D] */
+        zf_tensor *qkv = linear(F, x, ly->wqkv, NULL, "attn_qkv", il); /* [T, H*D + 2*Hkv*D] */
         q = zf_narrow(c, qkv, 1, 0, H * D);
         k = zf_narrow(c, qkv, 1, H * D, Hkv * D);
         v = zf_narrow(c, qkv, 1, H * D + Hkv * D, Hkv * D);
     } else {
-        q = dump(F, "Qcur", il, llm_linear(c, x, ly->wq, ly->bq));
-        k = dump(F, "Kcur", il, llm_linear(c, x, ly->wk, ly->bk));
-        v = llm_linear(c, x, ly->wv, ly->bv);
+        q = dump(F, "Qcur", il, linear(F, x, ly->wq, ly->bq, "attn_q", il));
+        k = dump(F, "Kcur", il, linear(F, x, ly->wk, ly->bk, "attn_k", il));
+        v = linear(F, x, ly->wv, ly->bv, "attn_v", il);
     }
     q = zf_reshape(c, q, 3, (int64_t[]){T, H, D});
     k = zf_reshape(c, k, 3, (int64_t[]){T, Hkv, D});
@@ -214,7 +224,7 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
                              .numerics = ggml ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT};
         o = zf_attention(c, q, K, V, identity ? NULL : make_mask(F, kpos, S, window), &ap); /* [T, H, D] */
         o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * D}));
-        return dump(F, "attn_out", il, llm_linear(c, o, ly->wo, NULL));
+        return dump(F, "attn_out", il, linear(F, o, ly->wo, NULL, "attn_output", il));
     }
     /* Composite path (head_dim_v != head_dim). */
     K = zf_cast(c, K, ZF_F32);
@@ -231,7 +241,7 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     o = zf_matmul(c, pr, vh);                                /* [Hkv, G*T, Dv] */
     o = zf_permute(c, zf_reshape(c, o, 3, (int64_t[]){H, T, Dv}), (int[]){1, 0, 2});
     o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * Dv}));
-    return dump(F, "attn_out", il, llm_linear(c, o, ly->wo, NULL));
+    return dump(F, "attn_out", il, linear(F, o, ly->wo, NULL, "attn_output", il));
 }
 
 /* Gated FFN: down(act(gate(x)) * up(x)) with ggml's activations; x [T, E] -> [T, E]. */
@@ -240,10 +250,10 @@ static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
     const llm_layer *ly = &F->s->m->layers[il];
     zf_tensor *g, *u;
     if (ly->w_gate) {
-        g = llm_linear(c, x, ly->w_gate, NULL);
-        u = llm_linear(c, x, ly->w_up, NULL);
+        g = linear(F, x, ly->w_gate, NULL, "ffn_gate", il);
+        u = linear(F, x, ly->w_up, NULL, "ffn_up", il);
     } else {
-        zf_tensor *gu = llm_linear(c, x, ly->w_up, NULL); /* [T, 2F]: gate then up */
+        zf_tensor *gu = linear(F, x, ly->w_up, NULL, "ffn_up", il); /* [T, 2F]: gate then up */
         int64_t n = F->hp->n_ff;
         g = zf_narrow(c, gu, 1, 0, n);
         u = zf_narrow(c, gu, 1, n, n);
@@ -254,14 +264,15 @@ static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
     zf_tensor *gu = zf_glu(c, g, u, gelu ? ZF_GLU_GELU_TANH : ZF_GLU_SILU,
                            ZF_NUMERICS_GGML);
     dump(F, gelu ? "ffn_geglu" : "ffn_swiglu", il, gu);
-    return dump(F, "ffn_out", il, llm_linear(c, gu, ly->w_down, NULL));
+    return dump(F, "ffn_out", il, linear(F, gu, ly->w_down, NULL, "ffn_down", il));
 }
 
 zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool all_logits, float *out) {
     const zf_llm_model *m = s->m;
     zf_ctx_reset(s->step);
-    fwd F = {.s = s, .c = s->step, .hp = &m->hp, .T = n, .p0 = s->n_past, .dump = llm_dump_on()};
-    if (F.dump) llm_dump_step(s);
+    fwd F = {.s = s, .c = s->step, .hp = &m->hp, .T = n, .p0 = s->n_past, .dump = llm_dump_on(),
+             .inject = llm_inject_on()};
+    if (F.dump || F.inject) llm_dump_step(s);
     zf_ctx *c = F.c;
     for (int64_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= m->hp.n_vocab)
@@ -286,8 +297,8 @@ zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool 
         if (ly->ffn_post_norm) f = dump(&F, "ffn_post_norm", il, rms_norm(c, f, ly->ffn_post_norm, m->hp.norm_eps));
         x = dump(&F, "l_out", il, zf_add(c, x, f));
     }
-    zf_tensor *logits =
-        llm_linear(c, dump(&F, "result_norm", -1, rms_norm(c, x, m->output_norm, m->hp.norm_eps)), m->output, NULL);
+    zf_tensor *logits = linear(&F, dump(&F, "result_norm", -1, rms_norm(c, x, m->output_norm, m->hp.norm_eps)),
+                               m->output, NULL, m->output == m->tok_embd ? "token_embd" : "output", -1);
     float cap = m->hp.logit_softcap;
     if (cap > 0) logits = zf_mul_scalar(c, zf_tanh(c, zf_mul_scalar(c, logits, 1.0 / cap)), cap);
     dump(&F, "result_output", -1, logits);

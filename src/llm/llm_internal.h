@@ -134,12 +134,19 @@ struct zf_llm_session {
 zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool all_logits, float *out);
 
 /* ---- intermediate dumps (dump.c), ZF_LLM_DUMP=DIR ----
- * llm_dump_step starts a forward call's directory; llm_dump writes t as
+ * llm_dump_step starts a forward call (its step number, its directory); llm_dump writes t as
  * NAME-il (il < 0: NAME) in llama.cpp's naming. No-ops when the variable is
  * unset. */
 bool llm_dump_on(void);
 void llm_dump_step(zf_llm_session *s);
 void llm_dump(zf_llm_session *s, const char *name, int64_t il, const zf_tensor *t);
+/* ZF_LLM_INJECT=DIR (a ggml_trace.py directory): llm_inject overwrites y,
+ * the product with GGUF weight blk.<il>.<wname>.weight (il < 0:
+ * <wname>.weight), with llama.cpp's ("mm:<weight name>" of the same step),
+ * so that the dumps compare everything but the matmuls. An error when the
+ * file is missing or its size differs. */
+bool llm_inject_on(void);
+zf_status llm_inject(zf_llm_session *s, zf_ctx *c, const char *wname, int64_t il, zf_tensor *y);
 
 /* y = x W^T (+ b): x [T, n_in], W [n_out, n_in] (f32, f16 or a block type) -> [T, n_out]. */
 zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b);

@@ -13,9 +13,16 @@ order: ne[0] fastest) and index.tsv, one line per tensor in evaluation order:
 NAME, ggml type, ne0,ne1,ne2,ne3. llama.cpp's names are kept ("attn_norm-3",
 "kq_soft_max-0", "result_output"); a name the graph uses again gets "#2", "#3"
 (e.g. "Qcur-0", "Qcur-0#2", "Qcur-0#3" before and after the norm and RoPE).
-Only f32, f16 and i32 tensors are written (f16 and i32 as float32).
+Only f32, f16 and i32 tensors are written (f16 and i32 as float32). Each
+product with a weight (MUL_MAT with src[0] a GGUF tensor "....weight") is
+also written as "mm:<weight name>" (e.g. "mm:blk.3.ffn_up.weight"): zerfoo's
+ZF_LLM_INJECT=OUT/.. reads those in place of its own matmuls, so that a
+trace comparison isolates every other op.
 
-    ggml_trace.py MODEL.gguf OUT (--ids "1 2 3" | --text "Hello") [--decode N] [--ctx 512]
+    ggml_trace.py MODEL.gguf OUT (--ids "1 2 3" | --text "Hello") [--decode N] [--ctx 512] [--all-logits]
+
+--all-logits asks for the logits of every prompt position (as the perplexity
+test does: llama.cpp then computes the last layer for every row).
 
 zerfoo writes the same layout with ZF_LLM_DUMP=DIR (see docs/LLM.md).
 """
@@ -65,7 +72,8 @@ def tensor_array(t):
 
 
 class Tracer:
-    def __init__(self):
+    def __init__(self, op_desc):
+        self.op_desc = op_desc  # ggml_op_desc of libggml-base
         self.dir = None
         self.seen = {}
         self.index = []
@@ -89,8 +97,15 @@ class Tracer:
         k = self.seen.get(name, 0) + 1
         self.seen[name] = k
         fname = name if k == 1 else f"{name}#{k}"
-        tensor_array(t).tofile(os.path.join(self.dir, fname.replace("/", "_") + ".f32"))
-        self.index.append((fname, {F32: "f32", F16: "f16", I32: "i32"}[t.type], ",".join(str(t.ne[i]) for i in range(4))))
+        arr = tensor_array(t)
+        ne = ",".join(str(t.ne[i]) for i in range(4))
+        arr.tofile(os.path.join(self.dir, fname.replace("/", "_") + ".f32"))
+        self.index.append((fname, {F32: "f32", F16: "f16", I32: "i32"}[t.type], ne))
+        if t.src[0] and self.op_desc(tp) == b"MUL_MAT":
+            w = ctypes.cast(t.src[0], ctypes.POINTER(GgmlTensor)).contents.name.decode(errors="replace")
+            if w.endswith(".weight"):
+                arr.tofile(os.path.join(self.dir, "mm:" + w + ".f32"))
+                self.index.append(("mm:" + w, "f32", ne))
         return True
 
 
@@ -102,6 +117,7 @@ def main():
     ap.add_argument("--text")
     ap.add_argument("--decode", type=int, default=0)
     ap.add_argument("--ctx", type=int, default=512)
+    ap.add_argument("--all-logits", action="store_true")
     a = ap.parse_args()
     import llama_cpp as L
 
@@ -120,7 +136,10 @@ def main():
         buf = (L.llama_token * (len(text) + 16))()
         n = L.llama_tokenize(vocab, text, len(text), buf, len(buf), True, True)
         ids = list(buf[:n])
-    tracer = Tracer()
+    base = ctypes.CDLL(os.path.join(os.path.dirname(L.__file__), "lib", "libggml-base.so"))
+    base.ggml_op_desc.restype = ctypes.c_char_p
+    base.ggml_op_desc.argtypes = [ctypes.c_void_p]
+    tracer = Tracer(base.ggml_op_desc)
     cb = L.ggml_backend_sched_eval_callback(tracer)
     cp = L.llama_context_default_params()
     cp.n_ctx = a.ctx
@@ -132,11 +151,21 @@ def main():
     ctx = L.llama_init_from_model(model, cp)
     n_vocab = L.llama_vocab_n_tokens(vocab)
 
+    n_past = 0
+
     def decode(toks, step):
+        nonlocal n_past
         tracer.start(os.path.join(a.out, f"step{step}"))
-        arr = (L.llama_token * len(toks))(*toks)
-        if L.llama_decode(ctx, L.llama_batch_get_one(arr, len(toks))) != 0:
+        batch = L.llama_batch_init(len(toks), 0, 1)
+        batch.n_tokens = len(toks)
+        for i, tk in enumerate(toks):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.seq_id[i][0] = tk, n_past + i, 1, 0
+            batch.logits[i] = a.all_logits or i == len(toks) - 1
+        rc = L.llama_decode(ctx, batch)
+        L.llama_batch_free(batch)
+        if rc != 0:
             sys.exit("ggml_trace: llama_decode failed")
+        n_past += len(toks)
         tracer.finish()
         lg = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, -1), shape=(n_vocab,))
         return int(np.argmax(lg))

@@ -44,6 +44,14 @@ def base(name):
     return name.split("#")[0]
 
 
+def aliases(name):
+    """llama.cpp names for a zerfoo tensor that its graph leaves unnamed."""
+    b = base(name)
+    if b.startswith("attn_out-"):  # the attention output projection (unnamed in Gemma's graph)
+        return [b, f"mm:blk.{b[len('attn_out-'):]}.attn_output.weight"]
+    return [b]
+
+
 def compare_step(ours, ref, show_all):
     ref_rows = read_index(ref)
     by_base = {}
@@ -54,7 +62,7 @@ def compare_step(ours, ref, show_all):
     for name, _, ne in read_index(ours):
         a = load(ours, name)
         best = None
-        for rname, rne in by_base.get(base(name), []):
+        for rname, rne in [c for b in aliases(name) for c in by_base.get(b, [])]:
             if int(np.prod(rne)) != a.size:
                 continue
             b = load(ref, rname)

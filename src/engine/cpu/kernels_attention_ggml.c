@@ -44,7 +44,7 @@
 
 /* ---- portable dot products (rows converted to f32) ---- */
 
-static float tree16(const float *a) {
+static inline __attribute__((always_inline)) float tree16(const float *a) {
     float h[8], q[4];
     for (int i = 0; i < 8; i++) h[i] = a[i] + a[i + 8];
     for (int i = 0; i < 4; i++) q[i] = h[i] + h[i + 4];
@@ -135,79 +135,117 @@ static const uint16_t *kv_at(const zf_tensor *t, int o, int64_t b, int64_t s, in
 }
 
 /* Per-thread scratch: qh [D], z [S], row [D] (portable conversions), acc [64 * D]. */
-static size_t row_scratch(const gjob *j) { return sizeof(float) * (size_t)(j->d.S + 66 * j->d.D + 16); }
+/* Per-thread scratch (floats): qh [D], z [S + 32] (key s at s - g0), row [D] (portable
+ * conversions), acc [64 * D], f16 staging [max(D, S + 32)] (as u16). */
+static size_t row_scratch(const gjob *j) {
+    const size_t D = (size_t)j->d.D, S = (size_t)j->d.S + 32;
+    return sizeof(float) * (D + S + D + 64 * D) + sizeof(uint16_t) * (D > S ? D : S) + 64;
+}
+
+/* x = f16(x), in place (mul_mat's conversion of its src1). */
+static void round_f16(float *x, uint16_t *tmp, int64_t n) {
+    zf_convert_from_f32(ZF_F16, x, tmp, (size_t)n);
+    zf_convert_to_f32(ZF_F16, tmp, x, (size_t)n);
+}
+
+/* z[s] = expg(z[s] - mx) over whole 16-key groups; returns the f64 sum of
+ * the groups' R sums (soft_max's ggml_vec_soft_max_f32). */
+ZF_CLONES_FMA static double exp_sum(float *z, int64_t n, float mx) {
+    for (int64_t s = 0; s < n; s++) z[s] = zf_vexpf_ggml(z[s] - mx);
+    double sum = 0.0;
+    for (int64_t s = 0; s < n; s += 16) sum += (double)tree16(z + s);
+    return sum;
+}
+
+ZF_CLONES_FMA static void scale_by(float *z, int64_t n, float a) {
+    for (int64_t s = 0; s < n; s++) z[s] = z[s] * a;
+}
+
+/* out[d] = the lanes' sums (B's combination for 64 lanes, then R), computed
+ * on whole rows of acc [lanes][D] (destroyed). */
+ZF_CLONES_FMA static void reduce_lanes(float *acc, int lanes, int64_t D, float *out) {
+    if (lanes == 64)
+        for (int l = 0; l < 16; l++) {
+            float *a0 = acc + l * D, *a1 = acc + (l + 16) * D, *a2 = acc + (l + 32) * D, *a3 = acc + (l + 48) * D;
+            for (int64_t d = 0; d < D; d++) a0[d] = (a0[d] + a2[d]) + (a1[d] + a3[d]);
+        }
+    for (int w = 8; w >= 4; w /= 2)
+        for (int l = 0; l < w; l++) {
+            float *a = acc + l * D, *b = acc + (l + w) * D;
+            for (int64_t d = 0; d < D; d++) a[d] = a[d] + b[d];
+        }
+    const float *q0 = acc, *q1 = acc + D, *q2 = acc + 2 * D, *q3 = acc + 3 * D;
+    for (int64_t d = 0; d < D; d++) out[d] = (q0[d] + q2[d]) + (q1[d] + q3[d]);
+}
 
 static void attn_row(const gjob *j, int64_t row, float *sc) {
     const zf_op_call *c = j->c;
     const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
-    const int64_t D = j->d.D, h = row % j->d.Hq, t = (row / j->d.Hq) % j->d.T, b = row / (j->d.Hq * j->d.T), g = h / j->d.G;
-    float *qh = sc, *z = qh + D, *kr = z + j->d.S, *acc = kr + D;
+    const int64_t D = j->d.D, S = j->d.S, h = row % j->d.Hq, t = (row / j->d.Hq) % j->d.T,
+                  b = row / (j->d.Hq * j->d.T), g = h / j->d.G;
+    float *qh = sc, *z = qh + D, *kr = z + S + 32, *acc = kr + D;
+    uint16_t *h16 = (uint16_t *)(acc + 64 * D);
     float *out = (float *)zf_ptr(c->out) + row * D;
-    const float *q = (const float *)zf_ptr(c->in[0]) + row * D;
-    for (int64_t d = 0; d < D; d++) qh[d] = zf_f16_to_f32(zf_f32_to_f16(q[d]));
-    /* visible keys [lo, hi) */
+    memcpy(qh, (const float *)zf_ptr(c->in[0]) + row * D, sizeof(float) * (size_t)D);
+    round_f16(qh, h16, D);
+    /* visible keys [lo, hi), and the 16-key groups [g0, g1) that hold them */
     const int64_t qpos = j->d.qpos0 + t;
-    int64_t lo = 0, hi = j->d.S;
+    int64_t lo = 0, hi = S;
     if (j->d.causal && qpos + 1 < hi) hi = qpos + 1 < 0 ? 0 : qpos + 1;
     if (j->d.window > 0 && qpos - j->d.window + 1 > lo) lo = qpos - j->d.window + 1;
-    const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * j->d.S : NULL;
-    /* logits, scaled and masked, and their max */
-    float mx = -INFINITY;
-    for (int64_t s = lo; s < hi; s++) {
-        const uint16_t *ks = kv_at(k, j->d.o, b, s, g);
-        float zz;
-#if defined(__x86_64__) || defined(__i386__)
-        if (j->avx512) {
-            zz = j->kq_a ? dot_a_avx512(ks, qh, D) : dot_b_avx512(ks, qh, D);
-        } else
-#endif
-        {
-            zf_convert_to_f32(ZF_F16, ks, kr, (size_t)D);
-            zz = j->kq_a ? dot_a(kr, qh, D) : dot_b(kr, qh, D);
-        }
-        zz = zz * j->d.scale;
-        if (mrow) zz = zz + mrow[s];
-        z[s] = zz;
-        mx = mx > zz ? mx : zz;
-    }
-    if (mx == -INFINITY) { /* no visible key: zeros, as the op's contract says */
+    if (lo >= hi) { /* no visible key: zeros, as the op's contract says */
         memset(out, 0, sizeof(float) * (size_t)D);
         return;
     }
-    /* exp and the f64 sum of 16-key groups (keys outside [lo, hi) are zeros) */
-    double sum = 0.0;
-    for (int64_t s0 = lo / 16 * 16; s0 < hi; s0 += 16) {
-        float e[16];
-        for (int l = 0; l < 16; l++) {
-            const int64_t s = s0 + l;
-            e[l] = s >= lo && s < hi ? zf_vexpf_ggml(z[s] - mx) : 0.0f;
-            if (s >= lo && s < hi) z[s] = e[l];
+    const int64_t g0 = lo / 16 * 16, g1 = (hi + 15) / 16 * 16;
+    const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * S : NULL;
+    /* logits, scaled and masked (-inf outside [lo, hi)), and their max */
+    /* z[s - g0] holds key s */
+    float mx = -INFINITY;
+    for (int64_t s = g0; s < g1; s++) {
+        float zz = -INFINITY;
+        if (s >= lo && s < hi) {
+            const uint16_t *ks = kv_at(k, j->d.o, b, s, g);
+#if defined(__x86_64__) || defined(__i386__)
+            if (j->avx512) {
+                zz = j->kq_a ? dot_a_avx512(ks, qh, D) : dot_b_avx512(ks, qh, D);
+            } else
+#endif
+            {
+                zf_convert_to_f32(ZF_F16, ks, kr, (size_t)D);
+                zz = j->kq_a ? dot_a(kr, qh, D) : dot_b(kr, qh, D);
+            }
+            zz = zz * j->d.scale;
+            if (mrow) zz = zz + mrow[s];
         }
-        sum += (double)tree16(e);
+        z[s - g0] = zz;
+        mx = mx > zz ? mx : zz;
     }
-    const float inv = (float)(1.0 / sum);
-    for (int64_t s = lo; s < hi; s++) z[s] = zf_f16_to_f32(zf_f32_to_f16(z[s] * inv));
+    if (mx == -INFINITY) { /* every visible key masked */
+        memset(out, 0, sizeof(float) * (size_t)D);
+        return;
+    }
+    /* probabilities, rounded to f16 (zeros outside [lo, hi)) */
+    const double sum = exp_sum(z, g1 - g0, mx);
+    scale_by(z, g1 - g0, (float)(1.0 / sum));
+    round_f16(z, h16, g1 - g0);
     /* out = sum_s p_s v_s in order A (16 lanes) or B (64) */
     const int lanes = j->pv_a ? 16 : 64;
     memset(acc, 0, sizeof(float) * (size_t)(lanes * D));
     for (int64_t s = lo; s < hi; s++) {
-        if (z[s] == 0.0f) continue; /* adds +0: no change (the lanes never hold -0) */
+        if (z[s - g0] == 0.0f) continue; /* adds +0: no change (the lanes never hold -0) */
         float *a = acc + (s % lanes) * D;
         const uint16_t *vs = kv_at(v, j->d.o, b, s, g);
 #if defined(__x86_64__) || defined(__i386__)
         if (j->avx512) {
-            pv_avx512(a, z[s], vs, D);
+            pv_avx512(a, z[s - g0], vs, D);
             continue;
         }
 #endif
         zf_convert_to_f32(ZF_F16, vs, kr, (size_t)D);
-        pv_add(a, z[s], kr, D);
+        pv_add(a, z[s - g0], kr, D);
     }
-    float col[64];
-    for (int64_t d = 0; d < D; d++) {
-        for (int l = 0; l < lanes; l++) col[l] = acc[l * D + d];
-        out[d] = lanes == 16 ? tree16(col) : tree64(col);
-    }
+    reduce_lanes(acc, lanes, D, out);
 }
 
 static void rows_range(void *arg, int64_t r0, int64_t r1) {
@@ -228,6 +266,6 @@ zf_status zf_cpu_attention_ggml(zf_engine *e, const zf_op_call *c) {
     j.pv_a = j.d.T >= 2 && j.d.D % 4 == 0;
     const int64_t rows = j.d.B * j.d.T * j.d.Hq;
     if (rows == 0 || j.d.D == 0) return ZF_OK;
-    zf_parallel_for(e->pool, rows, 1 + 65536 / (j.d.S * j.d.D + 1), rows_range, &j);
+    zf_parallel_for(e->pool, rows, 1 + 16384 / (j.d.S * j.d.D + 1), rows_range, &j);
     return j.failed ? zf_set_error(ZF_ERR_OOM, "attention: out of memory") : ZF_OK;
 }

@@ -334,16 +334,15 @@ ZF_CLONES_FMA static void swiglu_ggml(float *y, const float *g, const float *u, 
     for (int64_t i = n16; i < n; i++) y[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
-/* ggml_vec_geglu_f32: 0 below -10, x above 10, else the table at x rounded to f16. */
-static void geglu_ggml(float *y, const float *g, const float *u, int64_t n) {
+/* ggml_vec_geglu_f32: 0 below -10, x above 10, else the table at x rounded
+ * to f16; t: n u16 of scratch. */
+ZF_CLONES static void geglu_ggml(float *y, const float *g, const float *u, int64_t n, uint16_t *t) {
+    zf_convert_from_f32(ZF_F16, g, t, (size_t)n);
+    for (int64_t i = 0; i < n; i++) t[i] = g_gelu_f16[t[i]];
+    zf_convert_to_f32(ZF_F16, t, y, (size_t)n);
     for (int64_t i = 0; i < n; i++) {
         const float x = g[i];
-        if (x <= -10.0f)
-            y[i] = 0.0f;
-        else if (x >= 10.0f)
-            y[i] = x * u[i];
-        else
-            y[i] = zf_f16_to_f32(g_gelu_f16[zf_f32_to_f16(x)]) * u[i];
+        y[i] = x <= -10.0f ? 0.0f : (x >= 10.0f ? x : y[i]) * u[i];
     }
 }
 
@@ -359,16 +358,29 @@ ZF_CLONES static void geglu_f32(float *y, const float *g, const float *u, int64_
     }
 }
 
+typedef struct {
+    const zf_op_call *c;
+    int failed;
+} glu_job;
+
 static void glu_rows(void *arg, int64_t r0, int64_t r1) {
-    const zf_op_call *c = arg;
+    glu_job *j = arg;
+    const zf_op_call *c = j->c;
     const int64_t n = c->out->shape[c->out->ndim - 1];
     const bool gelu = c->p.i[0] == 1, ggml = c->p.i[1] != 0;
     const float *g = (const float *)zf_ptr(c->in[0]), *u = (const float *)zf_ptr(c->in[1]);
     float *y = (float *)zf_ptr(c->out);
+    uint16_t *t = gelu && ggml ? zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(uint16_t) * (size_t)n) : NULL;
+    if (gelu && ggml && !t) {
+        set_failed(&j->failed);
+        return;
+    }
     for (int64_t r = r0; r < r1; r++) {
         const int64_t o = r * n;
-        if (gelu)
-            (ggml ? geglu_ggml : geglu_f32)(y + o, g + o, u + o, n);
+        if (gelu && ggml)
+            geglu_ggml(y + o, g + o, u + o, n, t);
+        else if (gelu)
+            geglu_f32(y + o, g + o, u + o, n);
         else
             (ggml ? swiglu_ggml : swiglu_f32)(y + o, g + o, u + o, n);
     }
@@ -379,8 +391,9 @@ static zf_status k_glu(zf_engine *e, const zf_op_call *c) {
     const int64_t n = y->ndim ? y->shape[y->ndim - 1] : 1;
     if (n == 0 || zf_numel(y) == 0) return ZF_OK;
     if (c->p.i[0] == 1 && c->p.i[1] != 0) pthread_once(&g_gelu_once, gelu_table_init);
-    zf_parallel_for(e->pool, zf_numel(y) / n, 1 + 8192 / n, glu_rows, (void *)c);
-    return ZF_OK;
+    glu_job j = {c, 0};
+    zf_parallel_for(e->pool, zf_numel(y) / n, 1 + 8192 / n, glu_rows, &j);
+    return j.failed ? zf_set_error(ZF_ERR_OOM, "glu: out of memory") : ZF_OK;
 }
 
 void zf_cpu_register_llm(zf_kernel_fn *k) {

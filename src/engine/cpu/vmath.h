@@ -65,11 +65,16 @@ static inline float zf_vexpf_ggml(float x) {
                          fmaf(0x1.ffffecp-1f, b, 1.0f));
     /* j * 2^n with one rounding: 2^n = 2^n1 * 2^n2, both normal, and j * 2^n1
      * exact (j is in [0.7, 1.5)) */
-    const float nc = n > 192.0f ? 192.0f : (n < -192.0f ? -192.0f : (n == n ? n : 0.0f));
+    /* (two-way selects only, so that loops over it vectorize) */
+    float nc = n > 192.0f ? 192.0f : n;
+    nc = nc < -192.0f ? -192.0f : nc;
+    nc = n == n ? nc : 0.0f;
     const int32_t ni = (int32_t)nc;
-    const int32_t n1 = ni > 127 ? 127 : (ni < -126 ? ni + 70 : ni);
+    int32_t n1 = ni > 127 ? 127 : ni;
+    n1 = ni < -126 ? ni + 70 : n1;
     float res = j * zf_pow2i(n1) * zf_pow2i(ni - n1);
-    res = fabsf(n) > 192.0f ? (n <= 0.0f ? 0.0f : INFINITY) : res;
+    const float out = n <= 0.0f ? 0.0f : INFINITY; /* |n| > 192 */
+    res = fabsf(n) > 192.0f ? out : res;
     return x == x ? res : x;
 }
 
