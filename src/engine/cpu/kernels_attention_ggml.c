@@ -29,10 +29,13 @@
  * as cell s does in llama.cpp's cache, where cell = position until a window
  * layer's cache wraps.
  *
- * Work: one task per query row; AVX-512 code reads the f16 rows in place,
- * the portable code (ZF_ATTENTION_PORTABLE=1, or no AVX-512) converts them;
- * both give the same bits, on any thread count. Compiled with
- * -ffp-contract=off: every fused multiply-add is written out. */
+ * Work: one task per query row (tasks ordered so that each thread's range
+ * mixes early and late, cheap and costly, causal rows). AVX-512 code reads
+ * the f16 rows in place and keeps the 16 lanes of 16 output dims in
+ * registers; the portable code (ZF_ATTENTION_PORTABLE=1, or no AVX-512)
+ * converts rows and keeps the lanes in memory. Both give the same bits, on
+ * any thread count. Compiled with -ffp-contract=off: every fused
+ * multiply-add is written out. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,16 +88,15 @@ ZF_CLONES_FMA static void pv_add(float *acc, float p, const float *v, int64_t D)
 #define TGT __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,f16c")))
 
 static inline TGT __m512 ld16h(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
-
-/* A over d: k f16 [D], qh f32 [D], D % 16 == 0. */
-static TGT float dot_a_avx512(const uint16_t *k, const float *qh, int64_t D) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t d = 0; d < D; d += 16) acc = _mm512_fmadd_ps(ld16h(k + d), _mm512_loadu_ps(qh + d), acc);
-    return _mm512_reduce_add_ps(acc);
+static inline TGT __mmask16 tail16(int64_t left) {
+    return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+}
+static inline TGT __m512 ld16h_m(const uint16_t *p, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
 }
 
-/* B over d. */
-static TGT float dot_b_avx512(const uint16_t *k, const float *qh, int64_t D) {
+/* B over d for one key. */
+static inline TGT float dot_b_avx512(const uint16_t *k, const float *qh, int64_t D) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     const int64_t n64 = D - D % 64;
     for (int64_t d = 0; d < n64; d += 64) {
@@ -108,16 +110,78 @@ static TGT float dot_b_avx512(const uint16_t *k, const float *qh, int64_t D) {
     return (float)s;
 }
 
-/* acc[0..D) += p * v (f16 row), D % 16 == 0 or masked tail. */
-static TGT void pv_avx512(float *acc, float p, const uint16_t *v, int64_t D) {
-    const __m512 pv = _mm512_set1_ps(p);
-    int64_t d = 0;
-    for (; d + 16 <= D; d += 16)
-        _mm512_storeu_ps(acc + d, _mm512_fmadd_ps(pv, ld16h(v + d), _mm512_loadu_ps(acc + d)));
-    if (d < D) {
-        const __mmask16 m = (__mmask16)((1u << (D - d)) - 1u);
-        const __m512 vv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, v + d));
-        _mm512_mask_storeu_ps(acc + d, m, _mm512_fmadd_ps(pv, vv, _mm512_maskz_loadu_ps(m, acc + d)));
+/* z[s - g0] = k_s . qh for s in [lo, hi), k_s = k0 + s * ks (f16), in order
+ * A (a; D % 16 == 0: four keys at a time sharing q's loads) or B. */
+static TGT void logits_avx512(const uint16_t *k0, int64_t ks, const float *qh, int64_t D, int64_t lo, int64_t hi,
+                              int64_t g0, bool a, float *z) {
+    int64_t s = lo;
+    if (a) {
+        for (; s < hi; s += 4) {
+            const int nk = hi - s < 4 ? (int)(hi - s) : 4;
+            __m512 c[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int64_t d = 0; d < D; d += 16) {
+                const __m512 q = _mm512_loadu_ps(qh + d);
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++)
+                    if (i < nk) c[i] = _mm512_fmadd_ps(ld16h(k0 + (s + i) * ks + d), q, c[i]);
+            }
+            for (int i = 0; i < nk; i++) z[s + i - g0] = _mm512_reduce_add_ps(c[i]);
+        }
+        return;
+    }
+    for (; s < hi; s++) z[s - g0] = dot_b_avx512(k0 + s * ks, qh, D);
+}
+
+/* a[l] += p_s v_s[d0..d0+16) for the 16 keys s = s0 + l in [lo, hi) (v_s =
+ * v0 + s * vs, f16; m masks the dims past D). */
+static inline TGT __attribute__((always_inline)) void pv_group(__m512 *a, const float *p, int64_t s0, int64_t lo,
+                                                               int64_t hi, const uint16_t *v0, int64_t vs, int64_t d0,
+                                                               __mmask16 m) {
+    if (s0 >= lo && s0 + 16 <= hi) {
+#pragma GCC unroll 16
+        for (int l = 0; l < 16; l++)
+            a[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[l]), ld16h_m(v0 + (s0 + l) * vs + d0, m), a[l]);
+    } else {
+#pragma GCC unroll 16
+        for (int l = 0; l < 16; l++)
+            if (s0 + l >= lo && s0 + l < hi)
+                a[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[l]), ld16h_m(v0 + (s0 + l) * vs + d0, m), a[l]);
+    }
+}
+
+/* out[d] = sum over s in [lo, hi) of p[s - g0] v_s[d], in order A (16 lanes)
+ * or B (64 lanes: four passes of 16, combined as (0 + 2) + (1 + 3)); the
+ * lanes of a block of 16 dims stay in registers. */
+static TGT void pv_avx512(const float *p, int64_t g0, int64_t lo, int64_t hi, const uint16_t *v0, int64_t vs, int64_t D,
+                          bool a_order, float *out) {
+    for (int64_t d0 = 0; d0 < D; d0 += 16) {
+        const __mmask16 m = tail16(D - d0);
+        __m512 a[16];
+        if (a_order) {
+#pragma GCC unroll 16
+            for (int l = 0; l < 16; l++) a[l] = _mm512_setzero_ps();
+            for (int64_t s0 = g0; s0 < hi; s0 += 16) pv_group(a, p + (s0 - g0), s0, lo, hi, v0, vs, d0, m);
+        } else {
+            __m512 t[2][16];
+            static const int pass[4] = {0, 2, 1, 3};
+            for (int k = 0; k < 4; k++) {
+                const int j = pass[k];
+#pragma GCC unroll 16
+                for (int l = 0; l < 16; l++) a[l] = _mm512_setzero_ps();
+                for (int64_t s0 = g0 / 64 * 64 + 16 * j; s0 < hi; s0 += 64)
+                    if (s0 + 16 > lo) pv_group(a, p + (s0 - g0), s0, lo, hi, v0, vs, d0, m);
+#pragma GCC unroll 16
+                for (int l = 0; l < 16; l++) t[j & 1][l] = j < 2 ? a[l] : _mm512_add_ps(t[j & 1][l], a[l]);
+            }
+#pragma GCC unroll 16
+            for (int l = 0; l < 16; l++) a[l] = _mm512_add_ps(t[0][l], t[1][l]);
+        }
+        /* R on each of the 16 dims */
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) a[i] = _mm512_add_ps(a[i], a[i + 8]);
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) a[i] = _mm512_add_ps(a[i], a[i + 4]);
+        _mm512_mask_storeu_ps(out + d0, m, _mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3])));
     }
 }
 #endif
@@ -200,22 +264,21 @@ static void attn_row(const gjob *j, int64_t row, float *sc) {
     const int64_t g0 = lo / 16 * 16, g1 = (hi + 15) / 16 * 16;
     const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * S : NULL;
     /* logits, scaled and masked (-inf outside [lo, hi)), and their max */
-    /* z[s - g0] holds key s */
+    /* z[s - g0] holds key s; rows of k and v are ks, vs elements apart */
+    const uint16_t *k0 = kv_at(k, j->d.o, b, 0, g), *v0 = kv_at(v, j->d.o, b, 0, g);
+    const int64_t ks = k->stride[j->d.o], vs = v->stride[j->d.o];
+#if defined(__x86_64__) || defined(__i386__)
+    if (j->avx512) logits_avx512(k0, ks, qh, D, lo, hi, g0, j->kq_a, z);
+#endif
     float mx = -INFINITY;
     for (int64_t s = g0; s < g1; s++) {
         float zz = -INFINITY;
         if (s >= lo && s < hi) {
-            const uint16_t *ks = kv_at(k, j->d.o, b, s, g);
-#if defined(__x86_64__) || defined(__i386__)
-            if (j->avx512) {
-                zz = j->kq_a ? dot_a_avx512(ks, qh, D) : dot_b_avx512(ks, qh, D);
-            } else
-#endif
-            {
-                zf_convert_to_f32(ZF_F16, ks, kr, (size_t)D);
-                zz = j->kq_a ? dot_a(kr, qh, D) : dot_b(kr, qh, D);
+            if (!j->avx512) {
+                zf_convert_to_f32(ZF_F16, k0 + s * ks, kr, (size_t)D);
+                z[s - g0] = j->kq_a ? dot_a(kr, qh, D) : dot_b(kr, qh, D);
             }
-            zz = zz * j->d.scale;
+            zz = z[s - g0] * j->d.scale;
             if (mrow) zz = zz + mrow[s];
         }
         z[s - g0] = zz;
@@ -230,20 +293,17 @@ static void attn_row(const gjob *j, int64_t row, float *sc) {
     scale_by(z, g1 - g0, (float)(1.0 / sum));
     round_f16(z, h16, g1 - g0);
     /* out = sum_s p_s v_s in order A (16 lanes) or B (64) */
+#if defined(__x86_64__) || defined(__i386__)
+    if (j->avx512) {
+        pv_avx512(z, g0, lo, hi, v0, vs, D, j->pv_a, out);
+        return;
+    }
+#endif
     const int lanes = j->pv_a ? 16 : 64;
     memset(acc, 0, sizeof(float) * (size_t)(lanes * D));
     for (int64_t s = lo; s < hi; s++) {
-        if (z[s - g0] == 0.0f) continue; /* adds +0: no change (the lanes never hold -0) */
-        float *a = acc + (s % lanes) * D;
-        const uint16_t *vs = kv_at(v, j->d.o, b, s, g);
-#if defined(__x86_64__) || defined(__i386__)
-        if (j->avx512) {
-            pv_avx512(a, z[s - g0], vs, D);
-            continue;
-        }
-#endif
-        zf_convert_to_f32(ZF_F16, vs, kr, (size_t)D);
-        pv_add(a, z[s - g0], kr, D);
+        zf_convert_to_f32(ZF_F16, v0 + s * vs, kr, (size_t)D);
+        pv_add(acc + (s % lanes) * D, z[s - g0], kr, D);
     }
     reduce_lanes(acc, lanes, D, out);
 }
@@ -255,7 +315,15 @@ static void rows_range(void *arg, int64_t r0, int64_t r1) {
         __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
         return;
     }
-    for (int64_t r = r0; r < r1; r++) attn_row(j, r, sc);
+    /* task v is query row (b, t, h) with t taken from both ends in turn
+     * (0, T-1, 1, T-2, ...): a causal row's cost grows with t, and the pool
+     * gives each thread one contiguous range of tasks */
+    const int64_t T = j->d.T, Hq = j->d.Hq;
+    for (int64_t v = r0; v < r1; v++) {
+        const int64_t h = v % Hq, tv = (v / Hq) % T, b = v / (Hq * T);
+        const int64_t t = tv % 2 == 0 ? tv / 2 : T - 1 - tv / 2;
+        attn_row(j, (b * T + t) * Hq + h, sc);
+    }
 }
 
 zf_status zf_cpu_attention_ggml(zf_engine *e, const zf_op_call *c) {
