@@ -261,8 +261,7 @@ static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
     dump(F, "ffn_gate", il, g);
     dump(F, "ffn_up", il, u);
     bool gelu = F->s->m->arch->act == LLM_ACT_GELU_TANH;
-    zf_tensor *gu = zf_glu(c, g, u, gelu ? ZF_GLU_GELU_TANH : ZF_GLU_SILU,
-                           ZF_NUMERICS_GGML);
+    zf_tensor *gu = zf_glu(c, g, u, gelu ? ZF_GLU_GELU_TANH : ZF_GLU_SILU, ZF_NUMERICS_GGML);
     dump(F, gelu ? "ffn_geglu" : "ffn_swiglu", il, gu);
     return dump(F, "ffn_out", il, linear(F, gu, ly->w_down, NULL, "ffn_down", il));
 }

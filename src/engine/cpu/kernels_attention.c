@@ -294,7 +294,8 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
     /* row r = (t - t0) * G + i is query t, head g * G + i */
     for (int64_t r = 0; r < R; r++) {
         const int64_t t = t0 + r / G, h = g * G + r % G;
-        memcpy(qr + r * D, (const float *)zf_ptr(c->in[0]) + ((b * j->d.T + t) * j->d.Hq + h) * D, sizeof(float) * (size_t)D);
+        memcpy(qr + r * D, (const float *)zf_ptr(c->in[0]) + ((b * j->d.T + t) * j->d.Hq + h) * D,
+               sizeof(float) * (size_t)D);
     }
     /* this part's keys, cut to what any row can see */
     int64_t ps0 = j->d.S * p / j->P, ps1 = j->d.S * (p + 1) / j->P, lo_all = j->d.S, hi_all = 0;
@@ -328,7 +329,8 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
         bool any = false;
         for (int64_t r = 0; r < R; r++) {
             const int64_t t = t0 + r / G;
-            const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * j->d.S : NULL;
+            const float *mrow =
+                mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * j->d.S : NULL;
             int64_t lo, hi;
             visible(j, j->d.qpos0 + t, &lo, &hi);
             float *zr = z + r * KV_TILE, mt = -INFINITY;
@@ -452,7 +454,8 @@ static zf_status k_attention(zf_engine *e, const zf_op_call *c) {
         j.P = (want + pairs * j.nTc - 1) / (pairs * j.nTc);
         if (j.P > j.d.S / 128) j.P = j.d.S / 128;
     }
-    if (j.d.G > MAX_ROWS) return zf_set_error(ZF_ERR_UNSUPPORTED, "attention: more than %d query heads per kv head", MAX_ROWS);
+    if (j.d.G > MAX_ROWS)
+        return zf_set_error(ZF_ERR_UNSUPPORTED, "attention: more than %d query heads per kv head", MAX_ROWS);
     size_t rows = (size_t)(j.d.B * j.d.T * j.d.Hq);
     if (j.P > 1) {
         j.parts = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * rows * (size_t)j.P * (size_t)(j.d.D + 2));

@@ -300,7 +300,8 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1) {
 
 static zf_status k_rope(zf_engine *e, const zf_op_call *c) {
     const zf_tensor *x = c->in[0], *pos = c->in[1];
-    rope_job j = {.c = c, .neox = c->p.i[0] == 1, .n_rot = c->p.i[1], .inverse = c->p.i[2] != 0, .ggml = c->p.i[3] != 0};
+    rope_job j = {.c = c, .neox = c->p.i[0] == 1, .n_rot = c->p.i[1], .inverse = c->p.i[2] != 0,
+                  .ggml = c->p.i[3] != 0};
     j.T = x->shape[x->ndim - 3];
     j.H = x->shape[x->ndim - 2];
     j.D = x->shape[x->ndim - 1];
