@@ -114,9 +114,11 @@
     X(QMATMUL, "qmatmul", 2, K)      /* x [..., K] f32, w [N, K] (quant) */ \
     X(RMS_NORM, "rms_norm", -1, K)   /* x [, w]; f[0]=eps f[1]=w offset */  \
     X(ROPE, "rope", -1, K)           /* x, pos [, freq factors]; i[0]=mode */ \
-                                     /* i[1]=n_rot i[2]=inverse f[0]=base */  \
+                                     /* i[1]=n_rot i[2]=inverse i[3]=ggml */  \
+                                     /* f[0]=base */                        \
                                      /* f[1]=scale */                        \
-    X(ATTENTION, "attention", -1, K) /* q, k, v [, mask]; see ops.h */
+    X(ATTENTION, "attention", -1, K) /* q, k, v [, mask]; see ops.h */ \
+    X(GLU, "glu", 2, K)              /* gate, up; i[0]=act i[1]=numerics */
 
 typedef enum zf_op {
 #define ZF_OP_ENUM(e, name, n, kind) ZF_OP_##e,

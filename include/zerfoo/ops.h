@@ -136,13 +136,24 @@ zf_tensor *zf_triu(zf_ctx *ctx, zf_tensor *a, int64_t k);
  *   a W that requires grad is an error (use zf_matmul for trainable weights). */
 zf_tensor *zf_qmatmul(zf_ctx *ctx, zf_tensor *x, zf_tensor *w);
 
+/* Numerics of the LLM inference ops that offer a choice.
+ * ZF_NUMERICS_DEFAULT: zerfoo's own (f32 with its summation orders and
+ *   vectorized exp; angles in f64).
+ * ZF_NUMERICS_GGML: the bits ggml's CPU backend (llama.cpp, built for x86-64
+ *   with AVX-512) computes for the same op, on any CPU: its f16 roundings,
+ *   summation orders, exp and lookup tables. docs/LLM.md ("Parity") says what
+ *   each op reproduces and how it is checked (tests/parity, llm_opcheck). */
+typedef enum zf_numerics { ZF_NUMERICS_DEFAULT = 0, ZF_NUMERICS_GGML = 1 } zf_numerics;
+
 /* RMS norm over the last dim D:
  *   y = x / sqrt(mean(x^2) + eps) * (weight + weight_offset)
  * weight: [D] of x's dtype, or NULL for no scale. weight_offset is 0 for
  * Llama/Qwen and 1 for Gemma's Hugging Face weights, which scale by (1 + w).
  * GGUF files of Gemma 1-3 already store 1 + w (llama.cpp's converter adds
  * the 1), so they take offset 0.
- * Float dtypes; computed in f32 (f64 for f64). Differentiable in x and weight. */
+ * Float dtypes; computed in f32 (f64 for f64) as ggml's rms_norm does: the
+ * squares summed in f64, in order, scale = 1 / sqrtf(mean + eps) in f32, y =
+ * (x * scale) * weight. Differentiable in x and weight. */
 zf_tensor *zf_rms_norm(zf_ctx *ctx, zf_tensor *x, zf_tensor *weight, double eps, double weight_offset);
 
 /* Rotary position embedding (RoPE).
@@ -169,6 +180,26 @@ zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode,
  * differentiated (an error when it requires grad). */
 zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
                        int n_rot, double freq_base, double freq_scale);
+/* As zf_rope_ext with ZF_NUMERICS_GGML: the angles as ggml computes them,
+ * in f32 (theta_i = pos * theta_scale^i by repeated products, theta_scale =
+ * powf(freq_base, -2 / n_rot), then / freq_factors[i], * freq_scale, then
+ * libm's cosf and sinf), and the rotation's roundings of ggml's build. The
+ * angle errors grow with the position (~1e-4 rad at 4096), as llama.cpp's
+ * do. f32/f16/bf16 (f64 as zf_rope_ext). Differentiable in x. */
+zf_tensor *zf_rope_ggml(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                        int n_rot, double freq_base, double freq_scale);
+
+/* Gated linear unit of LLM feed-forward layers: out = act(gate) * up,
+ * elementwise. gate, up: f32 of the same shape [..., n]; out likewise.
+ *   ZF_GLU_SILU: gate * sigmoid(gate) (SwiGLU: Llama, Qwen, Phi-3);
+ *   ZF_GLU_GELU_TANH: the tanh approximation of GELU (GeGLU: Gemma).
+ * ZF_NUMERICS_GGML computes what ggml's swiglu/geglu compute: SiLU with
+ * ggml's vector exp on each 16-element group of a row (libm's expf on the
+ * rest), GELU from ggml's table at gate rounded to f16 (an f16 result: about
+ * 1e-3 relative), 0 below -10 and gate above 10. Not differentiable
+ * (build it from zf_silu / zf_gelu and zf_mul to train). */
+typedef enum zf_glu_act { ZF_GLU_SILU = 0, ZF_GLU_GELU_TANH = 1 } zf_glu_act;
+zf_tensor *zf_glu(zf_ctx *ctx, zf_tensor *gate, zf_tensor *up, zf_glu_act act, zf_numerics numerics);
 
 /* Fused scaled-dot-product attention for prefill and decode, with
  * grouped-query heads:
@@ -184,13 +215,22 @@ zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *fre
  * key gets zeros.
  * scale: 0 means 1/sqrt(D). softcap > 0: cap(z) = softcap * tanh(z / softcap)
  * (Gemma 2 style logit soft-capping), else cap(z) = z.
- * Result: [T, Hq, D] ([B, T, Hq, D]) f32. Not differentiable. */
+ * Result: [T, Hq, D] ([B, T, Hq, D]) f32. Not differentiable.
+ *
+ * numerics ZF_NUMERICS_GGML (k, v f16, no softcap): what llama.cpp computes
+ * without flash attention: kq = k · q with q rounded to f16, softmax of
+ * kq * scale + mask with ggml's exp and f64 sums of 16-element groups, the
+ * probabilities rounded to f16, then v · p; the dot products in ggml's
+ * orders (T >= 2: its tinyBLAS f16 GEMM; T = 1: ggml_vec_dot_f16), key s in
+ * lane s mod 16 (mod 64) as in llama.cpp's cache where cell = position.
+ * Gemma 3 and Phi-3 scale q before the op (ggml_scale) and pass scale 1. */
 typedef struct zf_attn_params {
     double scale;
     double softcap;
     int64_t window;
     int64_t q_pos0;
     bool causal;
+    zf_numerics numerics;
 } zf_attn_params;
 zf_tensor *zf_attention(zf_ctx *ctx, zf_tensor *q, zf_tensor *k, zf_tensor *v, zf_tensor *mask,
                         const zf_attn_params *p);

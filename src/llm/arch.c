@@ -22,6 +22,7 @@ static const llm_arch k_archs[] = {
      .qk_norm = true,
      .post_norms = true,
      .embd_scale_sqrt = true,
+     .scale_q = true,
      .swa_pattern = 6,
      .rope_base_swa = 10000.0f},
     {.name = "qwen2", .rope = LLM_ROPE_NEOX, .act = LLM_ACT_SILU, .qkv_bias = true},
@@ -29,7 +30,12 @@ static const llm_arch k_archs[] = {
     /* Phi-3: fused QKV and fused gate/up projections. Its sliding window is
      * ignored, as llama.cpp does today ("Phi SWA is currently disabled"),
      * so that both give the same results on the same file. */
-    {.name = "phi3", .rope = LLM_ROPE_NEOX, .act = LLM_ACT_SILU, .fused_qkv = true, .fused_gate_up = true},
+    {.name = "phi3",
+     .rope = LLM_ROPE_NEOX,
+     .act = LLM_ACT_SILU,
+     .fused_qkv = true,
+     .fused_gate_up = true,
+     .scale_q = true},
 };
 #define N_ARCHS (sizeof k_archs / sizeof k_archs[0])
 

@@ -20,7 +20,24 @@ typedef struct fwd {
     const zf_llm_hparams *hp;
     int64_t T, p0;            /* tokens in this call, position of the first */
     zf_tensor *pos;           /* [T] i32 positions p0.. */
+    bool dump;                /* ZF_LLM_DUMP is set */
+    bool inject;              /* ZF_LLM_INJECT is set */
 } fwd;
+
+/* y = x W^T (+ b) for GGUF weight blk.<il>.<wname>.weight (il < 0:
+ * <wname>.weight); with ZF_LLM_INJECT, llama.cpp's product replaces ours
+ * (dump.c). */
+static zf_tensor *linear(fwd *F, zf_tensor *x, zf_tensor *w, zf_tensor *b, const char *wname, int64_t il) {
+    zf_tensor *y = llm_linear(F->c, x, w, NULL);
+    if (F->inject && y && llm_inject(F->s, F->c, wname, il, y) != ZF_OK) return NULL;
+    return b && y ? zf_add(F->c, y, b) : y;
+}
+
+/* Writes t as name-il when dumping (see dump.c); returns t. */
+static zf_tensor *dump(fwd *F, const char *name, int64_t il, zf_tensor *t) {
+    if (F->dump) llm_dump(F->s, name, il, t);
+    return t;
+}
 
 /* ---- small building blocks ---- */
 
@@ -41,12 +58,12 @@ zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b) {
 }
 
 /* x [T, H, D] with its first n_rot dims rotated at positions p0.. (window
- * layers may have their own base and no scaling). */
+ * layers may have their own base and no scaling), angles as ggml's. */
 static zf_tensor *rope(fwd *F, zf_tensor *x, const llm_layer *ly) {
     if (!x || F->hp->n_rot == 0) return x;
     zf_rope_mode mode = F->s->m->arch->rope == LLM_ROPE_NEOX ? ZF_ROPE_NEOX : ZF_ROPE_NORMAL;
-    return zf_rope_ext(F->c, x, F->pos, F->s->m->rope_freqs, mode, (int)F->hp->n_rot, ly->rope_base,
-                       ly->rope_scale);
+    return zf_rope_ggml(F->c, x, F->pos, F->s->m->rope_freqs, mode, (int)F->hp->n_rot, ly->rope_base,
+                        ly->rope_scale);
 }
 
 /* Embedding rows of ids -> [T, E] f32, times embd_scale. */
@@ -164,24 +181,24 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     int64_t T = F->T, H = hp->n_head, Hkv = hp->n_head_kv, G = H / Hkv, D = hp->head_dim, Dv = hp->head_dim_v;
     zf_tensor *q, *k, *v;
     if (ly->wqkv) {
-        zf_tensor *qkv = llm_linear(c, x, ly->wqkv, NULL); /* [T, H*D + 2*Hkv*D] */
+        zf_tensor *qkv = linear(F, x, ly->wqkv, NULL, "attn_qkv", il); /* [T, H*D + 2*Hkv*D] */
         q = zf_narrow(c, qkv, 1, 0, H * D);
         k = zf_narrow(c, qkv, 1, H * D, Hkv * D);
         v = zf_narrow(c, qkv, 1, H * D + Hkv * D, Hkv * D);
     } else {
-        q = llm_linear(c, x, ly->wq, ly->bq);
-        k = llm_linear(c, x, ly->wk, ly->bk);
-        v = llm_linear(c, x, ly->wv, ly->bv);
+        q = dump(F, "Qcur", il, linear(F, x, ly->wq, ly->bq, "attn_q", il));
+        k = dump(F, "Kcur", il, linear(F, x, ly->wk, ly->bk, "attn_k", il));
+        v = linear(F, x, ly->wv, ly->bv, "attn_v", il);
     }
     q = zf_reshape(c, q, 3, (int64_t[]){T, H, D});
     k = zf_reshape(c, k, 3, (int64_t[]){T, Hkv, D});
-    v = zf_reshape(c, v, 3, (int64_t[]){T, Hkv, Dv});
+    v = dump(F, "Vcur", il, zf_reshape(c, v, 3, (int64_t[]){T, Hkv, Dv}));
     if (ly->q_norm) {
-        q = rms_norm(c, q, ly->q_norm, hp->norm_eps);
-        k = rms_norm(c, k, ly->k_norm, hp->norm_eps);
+        q = dump(F, "Qcur_normed", il, rms_norm(c, q, ly->q_norm, hp->norm_eps));
+        k = dump(F, "Kcur_normed", il, rms_norm(c, k, ly->k_norm, hp->norm_eps));
     }
-    q = rope(F, q, ly);
-    k = rope(F, k, ly);
+    q = dump(F, "Qcur", il, rope(F, q, ly));
+    k = dump(F, "Kcur", il, rope(F, k, ly));
     if (!q || !k || !v) return NULL;
     zf_tensor *K = NULL, *V = NULL;
     int64_t *kpos = NULL, S = 0;
@@ -190,12 +207,24 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     bool identity = kpos == NULL; /* row i holds position i: causality and the window need no mask */
     zf_tensor *o;
     if (D == Dv) {
+        /* With an f16 cache, what llama.cpp computes (ggml numerics); Gemma 3
+         * and Phi-3 scale q first, as llama.cpp's graphs do (ggml_scale). */
+        bool ggml = F->s->kv.type == ZF_F16;
+        float scale = hp->attn_scale;
+        if (ggml && F->s->m->arch->scale_q) {
+            q = zf_mul_scalar(c, q, (double)scale);
+            scale = 1.0f;
+        }
+        if (ggml && K->dtype != ZF_F16) { /* a batch that wraps a window ring */
+            K = zf_cast(c, K, ZF_F16);
+            V = zf_cast(c, V, ZF_F16);
+        }
         /* the op's causal/window rules use row index = position: only for identity rows */
-        zf_attn_params ap = {.scale = hp->attn_scale, .window = identity ? window : 0, .q_pos0 = F->p0,
-                             .causal = identity};
+        zf_attn_params ap = {.scale = scale, .window = identity ? window : 0, .q_pos0 = F->p0, .causal = identity,
+                             .numerics = ggml ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT};
         o = zf_attention(c, q, K, V, identity ? NULL : make_mask(F, kpos, S, window), &ap); /* [T, H, D] */
-        o = zf_reshape(c, o, 2, (int64_t[]){T, H * D});
-        return llm_linear(c, o, ly->wo, NULL);
+        o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * D}));
+        return dump(F, "attn_out", il, linear(F, o, ly->wo, NULL, "attn_output", il));
     }
     /* Composite path (head_dim_v != head_dim). */
     K = zf_cast(c, K, ZF_F32);
@@ -211,32 +240,38 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     zf_tensor *pr = zf_reshape(c, zf_softmax(c, sc, -1), 3, (int64_t[]){Hkv, G * T, S});
     o = zf_matmul(c, pr, vh);                                /* [Hkv, G*T, Dv] */
     o = zf_permute(c, zf_reshape(c, o, 3, (int64_t[]){H, T, Dv}), (int[]){1, 0, 2});
-    o = zf_reshape(c, o, 2, (int64_t[]){T, H * Dv});
-    return llm_linear(c, o, ly->wo, NULL);
+    o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * Dv}));
+    return dump(F, "attn_out", il, linear(F, o, ly->wo, NULL, "attn_output", il));
 }
 
-/* Gated FFN: down(act(gate(x)) * up(x)); x [T, E] -> [T, E]. */
+/* Gated FFN: down(act(gate(x)) * up(x)) with ggml's activations; x [T, E] -> [T, E]. */
 static zf_tensor *ffn(fwd *F, int64_t il, zf_tensor *x) {
     zf_ctx *c = F->c;
     const llm_layer *ly = &F->s->m->layers[il];
     zf_tensor *g, *u;
     if (ly->w_gate) {
-        g = llm_linear(c, x, ly->w_gate, NULL);
-        u = llm_linear(c, x, ly->w_up, NULL);
+        g = linear(F, x, ly->w_gate, NULL, "ffn_gate", il);
+        u = linear(F, x, ly->w_up, NULL, "ffn_up", il);
     } else {
-        zf_tensor *gu = llm_linear(c, x, ly->w_up, NULL); /* [T, 2F]: gate then up */
+        zf_tensor *gu = linear(F, x, ly->w_up, NULL, "ffn_up", il); /* [T, 2F]: gate then up */
         int64_t n = F->hp->n_ff;
         g = zf_narrow(c, gu, 1, 0, n);
         u = zf_narrow(c, gu, 1, n, n);
     }
-    g = F->s->m->arch->act == LLM_ACT_GELU_TANH ? zf_gelu(c, g, true) : zf_silu(c, g);
-    return llm_linear(c, zf_mul(c, g, u), ly->w_down, NULL);
+    dump(F, "ffn_gate", il, g);
+    dump(F, "ffn_up", il, u);
+    bool gelu = F->s->m->arch->act == LLM_ACT_GELU_TANH;
+    zf_tensor *gu = zf_glu(c, g, u, gelu ? ZF_GLU_GELU_TANH : ZF_GLU_SILU, ZF_NUMERICS_GGML);
+    dump(F, gelu ? "ffn_geglu" : "ffn_swiglu", il, gu);
+    return dump(F, "ffn_out", il, linear(F, gu, ly->w_down, NULL, "ffn_down", il));
 }
 
 zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool all_logits, float *out) {
     const zf_llm_model *m = s->m;
     zf_ctx_reset(s->step);
-    fwd F = {.s = s, .c = s->step, .hp = &m->hp, .T = n, .p0 = s->n_past};
+    fwd F = {.s = s, .c = s->step, .hp = &m->hp, .T = n, .p0 = s->n_past, .dump = llm_dump_on(),
+             .inject = llm_inject_on()};
+    if (F.dump || F.inject) llm_dump_step(s);
     zf_ctx *c = F.c;
     for (int64_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= m->hp.n_vocab)
@@ -245,19 +280,27 @@ zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool 
     F.pos = zf_arange(c, ZF_I32, (double)F.p0, (double)(F.p0 + n), 1.0);
     if (!F.pos) return zf_last_status();
     zf_tensor *x = embed(&F, tokens);
+    dump(&F, m->hp.embd_scale != 1.0f ? "inp_scaled" : "embd", -1, x);
     for (int64_t il = 0; il < m->hp.n_layer && x; il++) {
         const llm_layer *ly = &m->layers[il];
-        zf_tensor *a = attention(&F, il, rms_norm(c, x, ly->attn_norm, m->hp.norm_eps));
-        if (ly->attn_post_norm) a = rms_norm(c, a, ly->attn_post_norm, m->hp.norm_eps);
-        x = zf_add(c, x, a);
-        zf_tensor *f = ffn(&F, il, rms_norm(c, x, ly->ffn_norm, m->hp.norm_eps));
-        if (ly->ffn_post_norm) f = rms_norm(c, f, ly->ffn_post_norm, m->hp.norm_eps);
-        x = zf_add(c, x, f);
+        zf_tensor *a = attention(&F, il, dump(&F, "attn_norm", il, rms_norm(c, x, ly->attn_norm, m->hp.norm_eps)));
+        if (a && il == m->hp.n_layer - 1 && !all_logits && n > 1) {
+            /* only the last row goes on, as in llama.cpp (its matmuls take a
+             * one-row path there) */
+            a = zf_narrow(c, a, 0, n - 1, 1);
+            x = zf_narrow(c, x, 0, n - 1, 1);
+        }
+        if (ly->attn_post_norm) a = dump(&F, "attn_post_norm", il, rms_norm(c, a, ly->attn_post_norm, m->hp.norm_eps));
+        x = dump(&F, ly->attn_post_norm ? "sa_out" : "ffn_inp", il, zf_add(c, x, a));
+        zf_tensor *f = ffn(&F, il, dump(&F, "ffn_norm", il, rms_norm(c, x, ly->ffn_norm, m->hp.norm_eps)));
+        if (ly->ffn_post_norm) f = dump(&F, "ffn_post_norm", il, rms_norm(c, f, ly->ffn_post_norm, m->hp.norm_eps));
+        x = dump(&F, "l_out", il, zf_add(c, x, f));
     }
-    if (x && !all_logits && n > 1) x = zf_narrow(c, x, 0, n - 1, 1);
-    zf_tensor *logits = llm_linear(c, rms_norm(c, x, m->output_norm, m->hp.norm_eps), m->output, NULL);
+    zf_tensor *logits = linear(&F, dump(&F, "result_norm", -1, rms_norm(c, x, m->output_norm, m->hp.norm_eps)),
+                               m->output, NULL, m->output == m->tok_embd ? "token_embd" : "output", -1);
     float cap = m->hp.logit_softcap;
     if (cap > 0) logits = zf_mul_scalar(c, zf_tanh(c, zf_mul_scalar(c, logits, 1.0 / cap)), cap);
+    dump(&F, "result_output", -1, logits);
     if (!logits) return zf_last_status() != ZF_OK ? zf_last_status() : ZF_ERR_INTERNAL;
     return zf_to_f32_buffer(logits, out);
 }

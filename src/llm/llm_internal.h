@@ -32,6 +32,7 @@ typedef struct llm_arch {
     bool fused_qkv;          /* attn_qkv instead of q/k/v when present (phi3) */
     bool fused_gate_up;      /* ffn_up holds [gate; up], no ffn_gate (phi3) */
     bool embd_scale_sqrt;    /* embeddings times sqrt(n_embd) (gemma) */
+    bool scale_q;            /* llama.cpp scales q by attn_scale before attention (gemma3, phi3) */
     /* Which layers use the sliding window when the file sets one:
      * 0: none, 1: every layer, n > 1: layers with il % n < n - 1. */
     int swa_pattern;
@@ -123,6 +124,7 @@ struct zf_llm_session {
      * the same seed do not reuse the same random numbers. Reset with the
      * session. */
     uint64_t sample_draws;
+    int64_t dump_step;     /* ZF_LLM_DUMP: forward calls since the reset (dump.c) */
 };
 
 /* ---- forward pass (forward.c) ----
@@ -130,6 +132,21 @@ struct zf_llm_session {
  * cache, and writes logits of the last token (or all n when all_logits) to
  * out ([rows, n_vocab]). Does not change s->n_past. */
 zf_status llm_forward(zf_llm_session *s, const int32_t *tokens, int64_t n, bool all_logits, float *out);
+
+/* ---- intermediate dumps (dump.c), ZF_LLM_DUMP=DIR ----
+ * llm_dump_step starts a forward call (its step number, its directory); llm_dump writes t as
+ * NAME-il (il < 0: NAME) in llama.cpp's naming. No-ops when the variable is
+ * unset. */
+bool llm_dump_on(void);
+void llm_dump_step(zf_llm_session *s);
+void llm_dump(zf_llm_session *s, const char *name, int64_t il, const zf_tensor *t);
+/* ZF_LLM_INJECT=DIR (a ggml_trace.py directory): llm_inject overwrites y,
+ * the product with GGUF weight blk.<il>.<wname>.weight (il < 0:
+ * <wname>.weight), with llama.cpp's ("mm:<weight name>" of the same step),
+ * so that the dumps compare everything but the matmuls. An error when the
+ * file is missing or its size differs. */
+bool llm_inject_on(void);
+zf_status llm_inject(zf_llm_session *s, zf_ctx *c, const char *wname, int64_t il, zf_tensor *y);
 
 /* y = x W^T (+ b): x [T, n_in], W [n_out, n_in] (f32, f16 or a block type) -> [T, n_out]. */
 zf_tensor *llm_linear(zf_ctx *ctx, zf_tensor *x, zf_tensor *w, zf_tensor *b);

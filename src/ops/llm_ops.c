@@ -1,5 +1,5 @@
-/* Frontends of the LLM inference ops: qmatmul, rms_norm, rope, attention
- * (semantics in include/zerfoo/ops.h). Each checks its arguments, makes the
+/* Frontends of the LLM inference ops: qmatmul, rms_norm, rope, attention,
+ * glu (semantics in include/zerfoo/ops.h). Each checks its arguments, makes the
  * inputs the kernel needs contiguous, allocates the output and dispatches.
  *
  * Kernel contracts (what the frontends guarantee):
@@ -11,11 +11,14 @@
  *             i32/i64 with numel T or numel(x)/(H*D); in[2] (optional)
  *             f32 contiguous frequency factors [n_rot/2]; i[0] mode, i[1] n_rot
  *             (resolved, even, <= D), i[2] inverse (rotate by -theta, the
- *             backward), f[0] freq_base, f[1] freq_scale.
+ *             backward), i[3] ggml numerics, f[0] freq_base, f[1] freq_scale.
  *   ATTENTION in q f32 contiguous [B, T, Hq, D] (B may be absent: 3 dims);
  *             k, v f32/f16 [B, S, Hkv, D] with unit stride on D; mask
  *             (optional) f32 contiguous [T, S] or [B, T, S]; f[0] scale
- *             (resolved), f[1] softcap, i[0] window, i[1] q_pos0, i[2] causal. */
+ *             (resolved), f[1] softcap, i[0] window, i[1] q_pos0, i[2] causal,
+ *             i[3] numerics (ggml: k, v f16, softcap 0).
+ *   GLU       in[0] gate, in[1] up: f32 contiguous, same shape; out likewise;
+ *             i[0] act (0 silu, 1 gelu tanh), i[1] numerics. */
 #include <math.h>
 
 #include "ops/ops_internal.h"
@@ -140,8 +143,8 @@ zf_tensor *zf_rope(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_rope_mode mode,
     return zf_rope_ext(ctx, x, pos, NULL, mode, n_rot, freq_base, freq_scale);
 }
 
-zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
-                       int n_rot, double freq_base, double freq_scale) {
+static zf_tensor *rope_impl(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                            int n_rot, double freq_base, double freq_scale, bool ggml) {
     zf_tensor *in[3] = {x, pos, freq_factors};
     int n_in = freq_factors ? 3 : 2;
     if (!zf_ops_check(ctx, n_in, in, "rope")) return NULL;
@@ -194,8 +197,18 @@ zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *fre
     in[0] = zf_contiguous(ctx, x);
     in[1] = in[0] ? zf_contiguous(ctx, pos) : NULL;
     if (!in[1]) return NULL;
-    zf_op_params p = {.f = {freq_base, freq_scale}, .i = {mode, n_rot, 0}};
+    zf_op_params p = {.f = {freq_base, freq_scale}, .i = {mode, n_rot, 0, ggml}};
     return zf_ops_finish(ctx, ZF_OP_ROPE, zf_new_tensor(ctx, x->dtype, x->ndim, x->shape), n_in, in, &p);
+}
+
+zf_tensor *zf_rope_ext(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                       int n_rot, double freq_base, double freq_scale) {
+    return rope_impl(ctx, x, pos, freq_factors, mode, n_rot, freq_base, freq_scale, false);
+}
+
+zf_tensor *zf_rope_ggml(zf_ctx *ctx, zf_tensor *x, zf_tensor *pos, zf_tensor *freq_factors, zf_rope_mode mode,
+                        int n_rot, double freq_base, double freq_scale) {
+    return rope_impl(ctx, x, pos, freq_factors, mode, n_rot, freq_base, freq_scale, true);
 }
 
 /* ---- attention ---- */
@@ -253,9 +266,52 @@ zf_tensor *zf_attention(zf_ctx *ctx, zf_tensor *q, zf_tensor *k, zf_tensor *v, z
         zf_set_error(ZF_ERR_INVALID_ARG, "attention: window, q_pos0 and softcap must be >= 0, scale finite");
         return NULL;
     }
+    if (p->numerics != ZF_NUMERICS_DEFAULT && p->numerics != ZF_NUMERICS_GGML) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "attention: unknown numerics %d", (int)p->numerics);
+        return NULL;
+    }
+    if (p->numerics == ZF_NUMERICS_GGML && (k->dtype != ZF_F16 || p->softcap != 0.0)) {
+        zf_set_error(ZF_ERR_UNSUPPORTED, "attention: ggml numerics need f16 k and v and no softcap");
+        return NULL;
+    }
     in[0] = zf_contiguous(ctx, q);
     if (!in[0]) return NULL;
     double scale = p->scale != 0.0 ? p->scale : (D > 0 ? 1.0 / sqrt((double)D) : 1.0);
-    zf_op_params kp = {.f = {scale, p->softcap}, .i = {p->window, p->q_pos0, p->causal ? 1 : 0}};
+    zf_op_params kp = {.f = {scale, p->softcap}, .i = {p->window, p->q_pos0, p->causal ? 1 : 0, p->numerics}};
     return zf_ops_finish(ctx, ZF_OP_ATTENTION, zf_new_tensor(ctx, ZF_F32, nd, q->shape), n_in, in, &kp);
+}
+
+/* ---- glu ---- */
+
+zf_tensor *zf_glu(zf_ctx *ctx, zf_tensor *gate, zf_tensor *up, zf_glu_act act, zf_numerics numerics) {
+    zf_tensor *in[2] = {gate, up};
+    if (!zf_ops_check(ctx, 2, in, "glu")) return NULL;
+    if (act != ZF_GLU_SILU && act != ZF_GLU_GELU_TANH) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "glu: unknown activation %d", (int)act);
+        return NULL;
+    }
+    if (numerics != ZF_NUMERICS_DEFAULT && numerics != ZF_NUMERICS_GGML) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "glu: unknown numerics %d", (int)numerics);
+        return NULL;
+    }
+    if (gate->dtype != ZF_F32 || up->dtype != ZF_F32) {
+        zf_set_error(ZF_ERR_DTYPE, "glu: gate and up must be f32 (got %s, %s)", zf_dtype_name(gate->dtype),
+                     zf_dtype_name(up->dtype));
+        return NULL;
+    }
+    bool same = gate->ndim == up->ndim;
+    for (int i = 0; same && i < gate->ndim; i++) same = gate->shape[i] == up->shape[i];
+    if (!same) {
+        zf_set_error(ZF_ERR_SHAPE, "glu: gate and up must have the same shape");
+        return NULL;
+    }
+    if (zf_any_requires_grad(2, in)) {
+        zf_set_error(ZF_ERR_UNSUPPORTED, "glu: not differentiable; build it from silu/gelu and mul to train");
+        return NULL;
+    }
+    in[0] = zf_contiguous(ctx, gate);
+    in[1] = in[0] ? zf_contiguous(ctx, up) : NULL;
+    if (!in[1]) return NULL;
+    zf_op_params p = {.i = {act, numerics}};
+    return zf_ops_finish(ctx, ZF_OP_GLU, zf_new_tensor(ctx, ZF_F32, gate->ndim, gate->shape), 2, in, &p);
 }

@@ -1,5 +1,8 @@
 /* Cases of the LLM inference ops: QMATMUL (every GGUF weight type), RMS_NORM,
- * ROPE, ATTENTION, and the gradients of the three differentiable ones.
+ * ROPE, ATTENTION, GLU, and the gradients of the three differentiable ones.
+ * ggml numerics (llm_opcheck checks their bits against ggml itself) are
+ * checked here against the exact math, with tolerances for their f16
+ * roundings.
  *
  * qmatmul: the weight is drawn as f32 values [N, K] and stored in the
  * case's weight type inside `run` (zf_copy_ quantizes with the reference
@@ -13,8 +16,12 @@
  * reference path (no rounding of x).
  *
  * rope: angles pos * scale * base^(-2i/n_rot) in double, positions up to
- * 5000. attention: softmax in double; the f32 kernel's logit error grows
- * with scale * sum_d |q_d k_d|, which `mag` carries. */
+ * 5000; with ggml numerics the angles are ggml's f32 ones (the op's
+ * definition) and only sin, cos and the rotation are exact. attention:
+ * softmax in double; the f32 kernel's logit error grows with scale * sum_d
+ * |q_d k_d|, which `mag` carries; ggml numerics round q and the
+ * probabilities to f16 (2^-11 relative each). glu: silu / gelu-tanh in
+ * double; ggml's GELU is an f16 table at x rounded to f16. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +30,7 @@
 #include "harness.h"
 #include "zerfoo/quant.h"
 
-enum { X_QMM = 1, X_RMS, X_ROPE, X_ATTN };
+enum { X_QMM = 1, X_RMS, X_ROPE, X_ATTN, X_GLU };
 #define C H_L_CONTIG
 #define T H_L_TRANS
 #define S H_L_STRIDED
@@ -235,7 +242,17 @@ static void add_rms(h_suite *s) {
 
 static int run_rope(zf_ctx *ctx, zf_tensor *const *in, const h_case *c, zf_tensor **out) {
     zf_tensor *ff = c->n_in > 2 ? in[2] : NULL;
+    if (c->i[3]) /* ggml numerics */
+        return h_one(out, zf_rope_ggml(ctx, in[0], in[1], ff, (zf_rope_mode)c->i[0], (int)c->i[1], c->f[0], c->f[1]));
     return h_one(out, zf_rope_ext(ctx, in[0], in[1], ff, (zf_rope_mode)c->i[0], (int)c->i[1], c->f[0], c->f[1]));
+}
+
+/* Pair i's angle as zf_rope_ggml defines it: f32 products and quotients. */
+static double ggml_angle(const h_case *c, const h_arr *in, double pos, int64_t i, int64_t n_rot) {
+    float theta = (float)pos, ts = powf((float)c->f[0], -2.0f / (float)n_rot);
+    for (int64_t k = 0; k < i; k++) theta = theta * ts;
+    if (c->n_in > 2) theta = theta / (float)in[2].v[i];
+    return (double)((float)c->f[1] * theta);
 }
 
 static void ref_rope(const h_case *c, const h_arr *in, h_arr *out) {
@@ -246,7 +263,7 @@ static void ref_rope(const h_case *c, const h_arr *in, h_arr *out) {
     bool neox = c->i[0] == ZF_ROPE_NEOX;
     h_arr_alloc(out, c->dtype, nd, x->shape);
     for (int64_t tok = 0; tok < tokens; tok++) {
-        double pos = (double)p->iv[p->n == T ? tok % T : tok] * c->f[1];
+        double pos0 = (double)p->iv[p->n == T ? tok % T : tok], pos = pos0 * c->f[1];
         for (int64_t h = 0; h < H; h++) {
             const double *xs = x->v + (tok * H + h) * D;
             double *ys = out->v + (tok * H + h) * D;
@@ -255,7 +272,7 @@ static void ref_rope(const h_case *c, const h_arr *in, h_arr *out) {
                 double inv = pow(c->f[0], -2.0 * (double)i / (double)n_rot);
                 if (c->n_in > 2) inv /= in[2].v[i]; /* the kernel's order: an f64 angle of ~5000 rad
                                                       * keeps only ~1e-13 absolute accuracy */
-                double th = pos * inv;
+                double th = c->i[3] && c->dtype != ZF_F64 ? ggml_angle(c, in, pos0, i, n_rot) : pos * inv;
                 int64_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
                 ys[a] = xs[a] * cos(th) - xs[b] * sin(th);
                 ys[b] = xs[a] * sin(th) + xs[b] * cos(th);
@@ -282,29 +299,33 @@ static void add_rope(h_suite *s) {
         {3, {3, 2, 64}, T, 1, ZF_I32, 0, 500000, 1, true},       /* transposed view, frequency factors */
         {3, {2, 1, 10}, S, 1, ZF_I64, 6, 10000, 1, true},        /* strided view, partial, factors */
     };
-    for (int d = 0; d < 4; d++)
-        for (int mode = 0; mode < 2; mode++)
-            for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
-                h_case c = {0};
-                c.op = c.trace_op = ZF_OP_ROPE;
-                c.dtype = dts[d];
-                c.n_in = k[i].ff ? 3 : 2;
-                c.in[0] = h_in(dts[d], k[i].nd, k[i].sh, H_V_SIGNED, k[i].l);
-                int64_t half = (k[i].n_rot ? k[i].n_rot : k[i].sh[k[i].nd - 1]) / 2;
-                c.in[2] = h_in(ZF_F32, 1, &half, H_V_POS, C);
-                int64_t pn = k[i].pnd == 1 ? k[i].sh[k[i].nd - 3] : 0;
-                c.in[1] = k[i].pnd == 1 ? h_in_index(k[i].pt, 1, &pn, 5000)
-                                        : h_in_index(k[i].pt, k[i].nd - 2, k[i].sh, 5000);
-                c.i[0] = mode;
-                c.i[1] = k[i].n_rot;
-                c.f[0] = k[i].base;
-                c.f[1] = k[i].scale;
-                c.i[7] = X_ROPE;
-                c.run = run_rope;
-                c.ref = ref_rope;
-                h_label(&c, mode ? "rope neox" : "rope normal");
-                h_add(s, &c);
-            }
+    /* zerfoo's numerics for every dtype; ggml's (i[3]) for f32, f16, bf16 */
+    for (int ggml = 0; ggml < 2; ggml++)
+        for (int d = ggml; d < 4; d++)
+            for (int mode = 0; mode < 2; mode++)
+                for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
+                    h_case c = {0};
+                    c.op = c.trace_op = ZF_OP_ROPE;
+                    c.dtype = dts[d];
+                    c.n_in = k[i].ff ? 3 : 2;
+                    c.in[0] = h_in(dts[d], k[i].nd, k[i].sh, H_V_SIGNED, k[i].l);
+                    int64_t half = (k[i].n_rot ? k[i].n_rot : k[i].sh[k[i].nd - 1]) / 2;
+                    c.in[2] = h_in(ZF_F32, 1, &half, H_V_POS, C);
+                    int64_t pn = k[i].pnd == 1 ? k[i].sh[k[i].nd - 3] : 0;
+                    c.in[1] = k[i].pnd == 1 ? h_in_index(k[i].pt, 1, &pn, 5000)
+                                            : h_in_index(k[i].pt, k[i].nd - 2, k[i].sh, 5000);
+                    c.i[0] = mode;
+                    c.i[1] = k[i].n_rot;
+                    c.i[3] = ggml;
+                    c.f[0] = k[i].base;
+                    c.f[1] = k[i].scale;
+                    c.i[7] = X_ROPE;
+                    c.run = run_rope;
+                    c.ref = ref_rope;
+                    h_label(&c, ggml ? (mode ? "rope_ggml neox" : "rope_ggml normal")
+                                     : (mode ? "rope neox" : "rope normal"));
+                    h_add(s, &c);
+                }
     {
         h_case c = {0};
         c.op = c.trace_op = ZF_OP_ROPE;
@@ -322,9 +343,10 @@ static void add_rope(h_suite *s) {
         h_label(&c, "rope neox");
         h_add(s, &c);
     }
-    for (int v = 0; v < 4; v++) {
+    for (int v = 0; v < 5; v++) {
         h_case c = {0};
         c.op = ZF_OP_ROPE;
+        c.i[3] = v == 4; /* zf_rope_ggml (f64 takes zf_rope_ext's math) */
         c.dtype = ZF_F64;
         c.n_in = v == 3 ? 3 : 2;
         c.in[2] = h_in(ZF_F64, 1, (int64_t[]){3}, H_V_POS, C);
@@ -347,7 +369,7 @@ static void add_rope(h_suite *s) {
 
 static int run_attn(zf_ctx *ctx, zf_tensor *const *in, const h_case *c, zf_tensor **out) {
     zf_attn_params p = {.scale = c->f[0], .softcap = c->f[1], .window = c->i[0], .q_pos0 = c->i[1],
-                        .causal = c->i[2] != 0};
+                        .causal = c->i[2] != 0, .numerics = (zf_numerics)c->i[3]};
     return h_one(out, zf_attention(ctx, in[0], in[1], in[2], c->n_in > 3 ? in[3] : NULL, &p));
 }
 
@@ -444,6 +466,90 @@ static void add_attn(h_suite *s) {
         c.flags = k[i].large ? H_LARGE : 0;
         h_label(&c, "attention");
         h_add(s, &c);
+        if (k[i].kv == ZF_F16 && k[i].cap == 0) { /* ggml numerics: q and p rounded to f16 */
+            c.i[3] = ZF_NUMERICS_GGML;
+            c.tol_scale = 500;
+            h_label(&c, "attention ggml");
+            h_add(s, &c);
+            if (k[i].T > 1) { /* decode-style rows: the other dot order */
+                c.in[0].shape[o ? 0 : 1] = 1; /* T */
+                c.in[3].shape[o ? 0 : 1] = 1;
+                c.i[1] = k[i].Sn - 1;
+                h_label(&c, "attention ggml T=1");
+                h_add(s, &c);
+            }
+        }
+    }
+}
+
+/* ---- glu ---- */
+
+static int run_glu(zf_ctx *ctx, zf_tensor *const *in, const h_case *c, zf_tensor **out) {
+    return h_one(out, zf_glu(ctx, in[0], in[1], (zf_glu_act)c->i[0], (zf_numerics)c->i[1]));
+}
+
+static void ref_glu(const h_case *c, const h_arr *in, h_arr *out) {
+    h_arr_alloc(out, ZF_F32, in[0].ndim, in[0].shape);
+    for (int64_t i = 0; i < out->n; i++) {
+        double x = in[0].v[i], a;
+        if (c->i[0] == ZF_GLU_SILU) {
+            a = x / (1.0 + exp(-x));
+        } else {
+            if (c->i[1] == ZF_NUMERICS_GGML && x > -10 && x < 10) x = h_quantize(ZF_F16, x);
+            a = 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+            if (c->i[1] == ZF_NUMERICS_GGML && x <= -10) a = 0.0;
+        }
+        out->v[i] = a * in[1].v[i];
+    }
+}
+
+static const double k_glu_list[] = {0.3, -1.7, 12.5, -11.0, 45.0, -60.0, 0.0, 2.25, -0.01, 9.99, -9.99, 100.0};
+
+static void add_glu(h_suite *s) {
+    struct {
+        int nd;
+        int64_t sh[3];
+        h_layout l;
+        bool list; /* large and special values */
+    } k[] = {
+        {2, {3, 40}, C, false}, {3, {2, 3, 64}, C, false}, {2, {5, 17}, T, false}, {2, {4, 33}, S, true},
+    };
+    for (int act = 0; act < 2; act++)
+        for (int num = 0; num < 2; num++)
+            for (size_t i = 0; i < sizeof k / sizeof *k; i++) {
+                h_case c = {0};
+                c.op = c.trace_op = ZF_OP_GLU;
+                c.dtype = ZF_F32;
+                c.n_in = 2;
+                c.in[0] = h_in(ZF_F32, k[i].nd, k[i].sh, k[i].list ? H_V_LIST : H_V_SIGNED, k[i].l);
+                c.in[0].list = k_glu_list;
+                c.in[0].nlist = sizeof k_glu_list / sizeof *k_glu_list;
+                c.in[1] = h_in(ZF_F32, k[i].nd, k[i].sh, H_V_SIGNED, C);
+                c.i[0] = act ? ZF_GLU_GELU_TANH : ZF_GLU_SILU;
+                c.i[1] = num ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT;
+                c.i[7] = X_GLU;
+                /* ggml's GELU is an f16 value (2^-11) of gelu at an f16 x */
+                c.tol_scale = act && num ? 300 : 1;
+                c.run = run_glu;
+                c.ref = ref_glu;
+                h_label(&c, act ? (num ? "glu gelu ggml" : "glu gelu") : (num ? "glu silu ggml" : "glu silu"));
+                h_add(s, &c);
+            }
+    {
+        h_case c = {0};
+        c.op = c.trace_op = ZF_OP_GLU;
+        c.dtype = ZF_F32;
+        c.n_in = 2;
+        c.in[0] = h_in(ZF_F32, 2, (int64_t[]){64, 2048}, H_V_SIGNED, C);
+        c.in[1] = h_in(ZF_F32, 2, (int64_t[]){64, 2048}, H_V_SIGNED, C);
+        c.i[0] = ZF_GLU_GELU_TANH;
+        c.i[1] = ZF_NUMERICS_GGML;
+        c.tol_scale = 300;
+        c.run = run_glu;
+        c.ref = ref_glu;
+        c.flags = H_LARGE;
+        h_label(&c, "glu gelu ggml");
+        h_add(s, &c);
     }
 }
 
@@ -452,4 +558,5 @@ void h_cases_llm(h_suite *s) {
     add_rms(s);
     add_rope(s);
     add_attn(s);
+    add_glu(s);
 }

@@ -52,6 +52,23 @@ void zf_cpu_register_optim(zf_kernel_fn *k);
 void zf_cpu_register_qmatmul(zf_kernel_fn *k);
 void zf_cpu_register_llm(zf_kernel_fn *k);
 void zf_cpu_register_attention(zf_kernel_fn *k);
+/* Dims and parameters of an ATTENTION call (contract in src/ops/llm_ops.c):
+ * q [B, T, Hq, D], k/v [B, S, Hkv, D] (o = 1 when the B dim is present),
+ * G = Hq / Hkv; read by zf_cpu_attention_dims (kernels_attention.c). */
+typedef struct zf_attn_dims {
+    int o;
+    int64_t B, T, Hq, D, S, Hkv, G;
+    float scale, softcap;
+    int64_t window, qpos0;
+    bool causal;
+} zf_attn_dims;
+zf_attn_dims zf_cpu_attention_dims(const zf_op_call *c);
+/* ATTENTION with ggml numerics (kernels_attention_ggml.c); k_attention
+ * dispatches to it. */
+zf_status zf_cpu_attention_ggml(zf_engine *e, const zf_op_call *c);
+/* Whether the attention kernels take their AVX-512 code: the CPU has it and
+ * ZF_ATTENTION_PORTABLE=1 is not set (kernels_attention.c). */
+bool zf_cpu_attention_avx512(void);
 
 /* Per-thread scratch memory (scratch.c): at least n bytes, 64-byte aligned,
  * kept for the calling thread's next request of the same slot (contents are

@@ -231,14 +231,15 @@ static void isa_init(void) {
     g_avx512 = has_avx512() && !(env && env[0] == '1');
 }
 
+bool zf_cpu_attention_avx512(void) {
+    pthread_once(&g_isa_once, isa_init);
+    return g_avx512;
+}
+
 typedef struct {
     const zf_op_call *c;
-    int o; /* 1 when batched */
-    int64_t B, T, Hq, D, S, Hkv, G;
+    zf_attn_dims d;
     int64_t Tc, nTc, P; /* queries per task, query chunks, key parts */
-    float scale, softcap;
-    int64_t window, qpos0;
-    bool causal;
     float *parts; /* P > 1: per (row, part) m, l, acc[D] */
     int failed;
 } attn_job;
@@ -246,8 +247,8 @@ typedef struct {
 /* Thread scratch: K tile, V tile, Q rows [R][D], logits [R][KV_TILE], m, l,
  * acc [R][D]. */
 static size_t task_scratch(const attn_job *j) {
-    size_t R = (size_t)(j->Tc * j->G);
-    return sizeof(float) * (2 * KV_TILE * (size_t)j->D + R * (KV_TILE + 2 + 2 * (size_t)j->D) + 16);
+    size_t R = (size_t)(j->Tc * j->d.G);
+    return sizeof(float) * (2 * KV_TILE * (size_t)j->d.D + R * (KV_TILE + 2 + 2 * (size_t)j->d.D) + 16);
 }
 
 static const char *kv_row(const zf_tensor *t, int o, int64_t b, int64_t s, int64_t g) {
@@ -276,30 +277,31 @@ static const float *kv_tile(const zf_tensor *t, int o, int64_t b, int64_t g, int
 /* Keys visible to the query at position qpos: [*lo, *hi). */
 static void visible(const attn_job *j, int64_t qpos, int64_t *lo, int64_t *hi) {
     *lo = 0;
-    *hi = j->S;
-    if (j->causal && qpos + 1 < *hi) *hi = qpos + 1 < 0 ? 0 : qpos + 1;
-    if (j->window > 0 && qpos - j->window + 1 > *lo) *lo = qpos - j->window + 1;
+    *hi = j->d.S;
+    if (j->d.causal && qpos + 1 < *hi) *hi = qpos + 1 < 0 ? 0 : qpos + 1;
+    if (j->d.window > 0 && qpos - j->d.window + 1 > *lo) *lo = qpos - j->d.window + 1;
 }
 
 static void attn_task(attn_job *j, int64_t task, float *sc) {
     const zf_op_call *c = j->c;
     const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
-    const int64_t D = j->D, G = j->G;
+    const int64_t D = j->d.D, G = j->d.G;
     const int64_t p = task % j->P, rest = task / j->P;
-    const int64_t tc = rest % j->nTc, g = (rest / j->nTc) % j->Hkv, b = rest / (j->nTc * j->Hkv);
-    const int64_t t0 = tc * j->Tc, t1 = t0 + j->Tc < j->T ? t0 + j->Tc : j->T, R = (t1 - t0) * G;
+    const int64_t tc = rest % j->nTc, g = (rest / j->nTc) % j->d.Hkv, b = rest / (j->nTc * j->d.Hkv);
+    const int64_t t0 = tc * j->Tc, t1 = t0 + j->Tc < j->d.T ? t0 + j->Tc : j->d.T, R = (t1 - t0) * G;
     float *kt = sc, *vt = kt + KV_TILE * D, *qr = vt + KV_TILE * D, *z = qr + R * D, *m = z + R * KV_TILE, *l = m + R,
           *acc = l + R;
     /* row r = (t - t0) * G + i is query t, head g * G + i */
     for (int64_t r = 0; r < R; r++) {
         const int64_t t = t0 + r / G, h = g * G + r % G;
-        memcpy(qr + r * D, (const float *)zf_ptr(c->in[0]) + ((b * j->T + t) * j->Hq + h) * D, sizeof(float) * (size_t)D);
+        memcpy(qr + r * D, (const float *)zf_ptr(c->in[0]) + ((b * j->d.T + t) * j->d.Hq + h) * D,
+               sizeof(float) * (size_t)D);
     }
     /* this part's keys, cut to what any row can see */
-    int64_t ps0 = j->S * p / j->P, ps1 = j->S * (p + 1) / j->P, lo_all = j->S, hi_all = 0;
+    int64_t ps0 = j->d.S * p / j->P, ps1 = j->d.S * (p + 1) / j->P, lo_all = j->d.S, hi_all = 0;
     for (int64_t t = t0; t < t1; t++) {
         int64_t lo, hi;
-        visible(j, j->qpos0 + t, &lo, &hi);
+        visible(j, j->d.qpos0 + t, &lo, &hi);
         lo_all = lo < lo_all ? lo : lo_all;
         hi_all = hi > hi_all ? hi : hi_all;
     }
@@ -318,24 +320,25 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
         int64_t ldk, ldv;
         const void *kr;
         if (raw) {
-            kr = kv_row(k, j->o, b, a, g);
-            ldk = k->stride[j->o];
+            kr = kv_row(k, j->d.o, b, a, g);
+            ldk = k->stride[j->d.o];
         } else {
-            kr = kv_tile(k, j->o, b, g, a, e, D, kt, &ldk);
+            kr = kv_tile(k, j->d.o, b, g, a, e, D, kt, &ldk);
         }
         logits(qr, D, R, kr, ldk, n, D, z, KV_TILE);
         bool any = false;
         for (int64_t r = 0; r < R; r++) {
             const int64_t t = t0 + r / G;
-            const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->T : 0) + t) * j->S : NULL;
+            const float *mrow =
+                mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * j->d.S : NULL;
             int64_t lo, hi;
-            visible(j, j->qpos0 + t, &lo, &hi);
+            visible(j, j->d.qpos0 + t, &lo, &hi);
             float *zr = z + r * KV_TILE, mt = -INFINITY;
             for (int64_t s = a; s < e; s++) {
                 float zz = -INFINITY;
                 if (s >= lo && s < hi) {
-                    zz = zr[s - a] * j->scale;
-                    if (j->softcap > 0.0f) zz = j->softcap * tanhf(zz / j->softcap);
+                    zz = zr[s - a] * j->d.scale;
+                    if (j->d.softcap > 0.0f) zz = j->d.softcap * tanhf(zz / j->d.softcap);
                     if (mrow) zz += mrow[s];
                 }
                 zr[s - a] = zz;
@@ -357,15 +360,15 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
         if (!any) continue;
         const void *vr;
         if (raw) {
-            vr = kv_row(v, j->o, b, a, g);
-            ldv = v->stride[j->o];
+            vr = kv_row(v, j->d.o, b, a, g);
+            ldv = v->stride[j->d.o];
         } else {
-            vr = kv_tile(v, j->o, b, g, a, e, D, vt, &ldv);
+            vr = kv_tile(v, j->d.o, b, g, a, e, D, vt, &ldv);
         }
         pv(z, KV_TILE, R, vr, ldv, n, D, acc, D);
     }
     for (int64_t r = 0; r < R; r++) {
-        const int64_t t = t0 + r / G, h = g * G + r % G, row = (b * j->T + t) * j->Hq + h;
+        const int64_t t = t0 + r / G, h = g * G + r % G, row = (b * j->d.T + t) * j->d.Hq + h;
         if (j->P > 1) {
             float *dst = j->parts + (row * j->P + p) * (D + 2);
             dst[0] = m[r];
@@ -396,7 +399,7 @@ static void attn_range(void *arg, int64_t i0, int64_t i1) {
 /* out[row] from the P parts of each row. */
 static void merge_range(void *arg, int64_t r0, int64_t r1) {
     const attn_job *j = arg;
-    const int64_t D = j->D;
+    const int64_t D = j->d.D;
     for (int64_t row = r0; row < r1; row++) {
         const float *pp = j->parts + row * j->P * (D + 2);
         float M = -INFINITY, L = 0.0f;
@@ -415,40 +418,47 @@ static void merge_range(void *arg, int64_t r0, int64_t r1) {
     }
 }
 
-static zf_status k_attention(zf_engine *e, const zf_op_call *c) {
-    pthread_once(&g_isa_once, isa_init);
+zf_attn_dims zf_cpu_attention_dims(const zf_op_call *c) {
     const zf_tensor *q = c->in[0], *k = c->in[1];
-    attn_job j = {.c = c, .o = q->ndim - 3};
-    j.B = j.o ? q->shape[0] : 1;
-    j.T = q->shape[j.o];
-    j.Hq = q->shape[j.o + 1];
-    j.D = q->shape[j.o + 2];
-    j.S = k->shape[j.o];
-    j.Hkv = k->shape[j.o + 1];
-    j.G = j.Hq / j.Hkv;
-    j.scale = (float)c->p.f[0];
-    j.softcap = (float)c->p.f[1];
-    j.window = c->p.i[0];
-    j.qpos0 = c->p.i[1];
-    j.causal = c->p.i[2] != 0;
-    if (j.B * j.T * j.Hq == 0 || j.D == 0) return ZF_OK;
+    zf_attn_dims d = {.o = q->ndim - 3};
+    d.B = d.o ? q->shape[0] : 1;
+    d.T = q->shape[d.o];
+    d.Hq = q->shape[d.o + 1];
+    d.D = q->shape[d.o + 2];
+    d.S = k->shape[d.o];
+    d.Hkv = k->shape[d.o + 1];
+    d.G = d.Hq / d.Hkv;
+    d.scale = (float)c->p.f[0];
+    d.softcap = (float)c->p.f[1];
+    d.window = c->p.i[0];
+    d.qpos0 = c->p.i[1];
+    d.causal = c->p.i[2] != 0;
+    return d;
+}
+
+static zf_status k_attention(zf_engine *e, const zf_op_call *c) {
+    if (c->p.i[3] != 0) return zf_cpu_attention_ggml(e, c); /* ggml numerics */
+    zf_cpu_attention_avx512();
+    attn_job j = {.c = c, .d = zf_cpu_attention_dims(c)};
+    if (j.d.B * j.d.T * j.d.Hq == 0 || j.d.D == 0) return ZF_OK;
     /* shape-only work split (see the top): rows per task <= MAX_ROWS, and
      * at least ~8 tasks when the shapes allow it */
-    const int64_t pairs = j.B * j.Hkv, want = 8;
-    int64_t tc_max = MAX_ROWS / j.G > 0 ? MAX_ROWS / j.G : 1;
-    int64_t tc_par = (j.T * pairs + want - 1) / want;
+    const int64_t pairs = j.d.B * j.d.Hkv, want = 8;
+    int64_t tc_max = MAX_ROWS / j.d.G > 0 ? MAX_ROWS / j.d.G : 1;
+    int64_t tc_par = (j.d.T * pairs + want - 1) / want;
     j.Tc = tc_par < tc_max ? tc_par : tc_max;
     if (j.Tc < 1) j.Tc = 1;
-    j.nTc = (j.T + j.Tc - 1) / j.Tc;
+    j.nTc = (j.d.T + j.Tc - 1) / j.Tc;
     j.P = 1;
-    if (pairs * j.nTc < want && j.S >= 2 * 128) {
+    if (pairs * j.nTc < want && j.d.S >= 2 * 128) {
         j.P = (want + pairs * j.nTc - 1) / (pairs * j.nTc);
-        if (j.P > j.S / 128) j.P = j.S / 128;
+        if (j.P > j.d.S / 128) j.P = j.d.S / 128;
     }
-    if (j.G > MAX_ROWS) return zf_set_error(ZF_ERR_UNSUPPORTED, "attention: more than %d query heads per kv head", MAX_ROWS);
-    size_t rows = (size_t)(j.B * j.T * j.Hq);
+    if (j.d.G > MAX_ROWS)
+        return zf_set_error(ZF_ERR_UNSUPPORTED, "attention: more than %d query heads per kv head", MAX_ROWS);
+    size_t rows = (size_t)(j.d.B * j.d.T * j.d.Hq);
     if (j.P > 1) {
-        j.parts = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * rows * (size_t)j.P * (size_t)(j.D + 2));
+        j.parts = zf_cpu_scratch(ZF_SCRATCH_TILE, sizeof(float) * rows * (size_t)j.P * (size_t)(j.d.D + 2));
         if (!j.parts) return zf_set_error(ZF_ERR_OOM, "attention: out of memory");
     }
     zf_parallel_for(e->pool, pairs * j.nTc * j.P, 1, attn_range, &j);

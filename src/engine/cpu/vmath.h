@@ -5,7 +5,14 @@
  * zf_vexpf: exp(x) = 2^n * exp(r), n = round(x / ln2), r = x - n*ln2 split
  * in two parts (Cody-Waite), exp(r) by a degree-7 Taylor
  * polynomial on |r| <= ln2/2: max relative error about 2 ulp. Overflow gives
- * inf, results below ~2.5e-38 (x < -86.64) are flushed to 0, NaN propagates. */
+ * inf, results below ~2.5e-38 (x < -86.64) are flushed to 0, NaN propagates.
+ *
+ * zf_vexpf_ggml: exp(x) as ggml's AVX-512 ggml_v_expf (ggml-cpu/vec.h, from
+ * ARM's optimized-routines expf) computes it, bit for bit on any target: the
+ * same constants and fused multiply-adds (fmaf is exact everywhere; it is
+ * fast in clones with FMA, which AVX-512F implies), and the final
+ * scalef(j, n) = j * 2^n rounded once. Inference kernels that must match
+ * llama.cpp use it (numerics ZF_NUMERICS_GGML). */
 #ifndef ZF_ENGINE_CPU_VMATH_H
 #define ZF_ENGINE_CPU_VMATH_H
 
@@ -45,6 +52,34 @@ static inline float zf_vexpf(float x) {
     res = x < lo ? 0.0f : res;
     return x == x ? res : x;
 }
+
+/* 2^n for -126 <= n <= 127. */
+static inline float zf_pow2i(int32_t n) { return zf_bits_to_f32((uint32_t)(n + 127) << 23); }
+
+static inline float zf_vexpf_ggml(float x) {
+    const float shifter = 0x1.8p23f; /* adding it rounds to an integer */
+    const float n = fmaf(x, 0x1.715476p+0f, shifter) - shifter;
+    const float b = fmaf(-n, 0x1.7f7d1cp-20f, fmaf(-n, 0x1.62e4p-1f, x)); /* x - n ln2, in two parts */
+    const float u = b * b;
+    const float j = fmaf(fmaf(fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u,
+                         fmaf(0x1.ffffecp-1f, b, 1.0f));
+    /* j * 2^n with one rounding: 2^n = 2^n1 * 2^n2, both normal, and j * 2^n1
+     * exact (j is in [0.7, 1.5)) */
+    /* (two-way selects only, so that loops over it vectorize) */
+    float nc = n > 192.0f ? 192.0f : n;
+    nc = nc < -192.0f ? -192.0f : nc;
+    nc = n == n ? nc : 0.0f;
+    const int32_t ni = (int32_t)nc;
+    int32_t n1 = ni > 127 ? 127 : ni;
+    n1 = ni < -126 ? ni + 70 : n1;
+    float res = j * zf_pow2i(n1) * zf_pow2i(ni - n1);
+    const float out = n <= 0.0f ? 0.0f : INFINITY; /* |n| > 192 */
+    res = fabsf(n) > 192.0f ? out : res;
+    return x == x ? res : x;
+}
+
+/* ggml's SiLU, x / (1 + exp(-x)) with zf_vexpf_ggml (ggml_v_silu). */
+static inline float zf_vsiluf_ggml(float x) { return x / (1.0f + zf_vexpf_ggml(0.0f - x)); }
 
 static inline float zf_vsigmoidf(float x) { return 1.0f / (1.0f + zf_vexpf(-x)); }
 
