@@ -4,6 +4,8 @@ test_train_parity.py's free-running track, not a test (it asserts nothing).
 
 usage: train_sensitivity.py PATH/TO/train_dump [--model lenet5] [--steps 100]
            [--seed 1] [--data-dir DIR] [--attribute]
+       train_sensitivity.py PATH/TO/train_dump --track-seeds 1,2,3 [--model M]
+           [--steps K] [--data-dir DIR]
 
 1. train_dump runs K Adam steps (batch 64) and dumps every step's gradients
    and the weights each step ran with.
@@ -21,7 +23,14 @@ usage: train_sensitivity.py PATH/TO/train_dump [--model lenet5] [--steps 100]
 4. --attribute: PyTorch f64 runs K steps with zerfoo's measured gradient
    error (zerfoo - f64 at zerfoo's weights, step by step) added to one
    tensor's gradient, to all but one, and to all: which tensor's error
-   carries the drift (slow: 2 runs per tensor).
+   carries the drift (slow: 2 runs per tensor); then with the error of the
+   tie steps left out, at 1, 0.3 and 0.1 times its size: whether plain
+   rounding error, and how much of it, moves the run.
+--track-seeds instead prints, per seed, the free-running K-step tracks: the
+worst relative loss difference of zerfoo f32 and of PyTorch f32 (native,
+oneDNN) from PyTorch f64, of zerfoo from each PyTorch f32 run, and of two
+f64 runs with a single f32 rounding from the plain f64 run: every gradient
+rounded to f32, or the weights stored in f32 after each update.
 
 Finding (LeNet-5, seeds 1-6): zerfoo's conv gradients are within ~5e-7 of
 f64 (PyTorch native ~6e-7, oneDNN ~1.5e-6) except at a few steps where an
@@ -42,7 +51,7 @@ import st_io  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from test_train_parity import torch_model  # noqa: E402
+from test_train_parity import torch_losses, torch_model, track_diff  # noqa: E402
 
 EVENT = 1e-5
 
@@ -75,8 +84,11 @@ def forward_flips(m32, m64, x):
     return out
 
 
-def f64_run(model_name, init, run, steps, perturb=None):
-    """Losses of PyTorch f64 Adam; perturb(k, name) -> tensor added to the gradient."""
+def f64_run(model_name, init, run, steps, perturb=None, f32_grads=False, f32_weights=False):
+    """Losses of PyTorch f64 Adam. perturb(k, name) -> tensor added to the
+    gradient; f32_grads: each gradient rounded to f32 (the best an f32 backward
+    can do); f32_weights: the weights rounded to f32 after each update (as an
+    f32 model stores them)."""
     model = torch_model(model_name).double()
     model.load_state_dict({k: torch.from_numpy(v).double() for k, v in init.items()})
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -90,9 +102,46 @@ def f64_run(model_name, init, run, steps, perturb=None):
                 e = perturb(k, n)
                 if e is not None:
                     p.grad += e
+        for p in model.parameters():
+            if f32_grads:
+                p.grad = p.grad.float().double()
         opt.step()
+        with torch.no_grad():
+            for p in model.parameters():
+                if f32_weights:
+                    p.copy_(p.float().double())
         out.append(float(loss.item()))
     return np.array(out)
+
+
+def dump(tool, model_name, steps, seed, data_dir, record):
+    """train_dump's K Adam steps; `record`: every step's gradients and weights too."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [tool, "--model", model_name, "--optimizer", "adam", "--steps", str(steps), "--out", out,
+               "--seed", str(seed), "--batch-size", "64"]
+        if record:
+            cmd += ["--grad-steps", str(steps), "--param-steps", str(steps)]
+        subprocess.run(cmd + (["--data-dir", data_dir] if data_dir else []), check=True, stdout=subprocess.DEVNULL)
+        init, _ = st_io.load(os.path.join(out, "init.safetensors"))
+        run, _ = st_io.load(os.path.join(out, "run.safetensors"))
+    return init, run
+
+
+def track_seeds(tool, model_name, steps, seeds, data_dir):
+    print(f"{model_name}, {steps} Adam steps, worst relative loss difference (free-running runs)")
+    print("seed  zerfoo-f64  native-f64  oneDNN-f64  zerfoo-native  zerfoo-oneDNN  f64,f32-grads  f64,f32-weights")
+    for seed in seeds:
+        init, run = dump(tool, model_name, steps, seed, data_dir, False)
+        t64 = torch_losses(model_name, "adam", init, run, steps, torch.float64, False)
+        nat = torch_losses(model_name, "adam", init, run, steps, torch.float32, False)
+        one = torch_losses(model_name, "adam", init, run, steps, torch.float32, True)
+        z = run["losses"]
+        rg = f64_run(model_name, init, run, steps, f32_grads=True)
+        rw = f64_run(model_name, init, run, steps, f32_weights=True)
+        print(f"{seed:4d}  {track_diff(z, t64):10.1e}  {track_diff(nat, t64):10.1e}  {track_diff(one, t64):10.1e}  "
+              f"{track_diff(z, nat):13.1e}  {track_diff(z, one):13.1e}  {track_diff(rg, t64):13.1e}  "
+              f"{track_diff(rw, t64):15.1e}", flush=True)
+    return 0
 
 
 def main():
@@ -105,17 +154,16 @@ def main():
     seed = arg("--seed", "1")
     data_dir = arg("--data-dir", None)
     torch.set_num_threads(2)
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [tool, "--model", model_name, "--optimizer", "adam", "--steps", str(steps), "--grad-steps", str(steps),
-               "--param-steps", str(steps), "--out", out, "--seed", seed, "--batch-size", "64"]
-        subprocess.run(cmd + (["--data-dir", data_dir] if data_dir else []), check=True, stdout=subprocess.DEVNULL)
-        init, _ = st_io.load(os.path.join(out, "init.safetensors"))
-        run, _ = st_io.load(os.path.join(out, "run.safetensors"))
+    torch.backends.mkldnn.enabled = False
+    if "--track-seeds" in sys.argv:
+        return track_seeds(tool, model_name, steps, [int(s) for s in arg("--track-seeds", "1").split(",")], data_dir)
+    init, run = dump(tool, model_name, steps, seed, data_dir, True)
 
     m64, m32 = torch_model(model_name).double(), torch_model(model_name)
     names = [n for n, _ in m32.named_parameters()]
     v = {n: torch.zeros_like(p, dtype=torch.float64) for n, p in m32.named_parameters()}
     err = {}  # (k, name) -> zerfoo grad - f64 grad at zerfoo's weights
+    tie = {}  # (k, name) -> that error is a tie step's (> EVENT)
     srcs = ("zerfoo", "torch", "oneDNN")
     worst = {(s, n, m): 0.0 for s in srcs for n in names for m in ("rel", "adam")}
     events = []
@@ -137,6 +185,7 @@ def main():
             vhat = v[n] / (1 - 0.999 ** (k + 1))
             gz = torch.from_numpy(run[f"grad.{k}.{n}"]).double()
             err[(k, n)] = gz - g64[n]
+            tie[(k, n)] = float(err[(k, n)].abs().max()) > EVENT * float(g64[n].abs().max())
             for s, g in zip(srcs, (gz, gt[n], go[n])):
                 d = (g - g64[n]).abs()
                 rel = float(d.max()) / max(float(g64[n].abs().max()), 1e-30)
@@ -177,6 +226,9 @@ def main():
         only = drift(lambda k, n, name=name: err[(k, n)] if n == name else None)
         but = drift(lambda k, n, name=name: None if n == name else err[(k, n)])
         print(f"  {name:10s} only {only:.1e}, all but it {but:.1e}")
+    for scale in (1.0, 0.3, 0.1):
+        d = drift(lambda k, n, scale=scale: None if tie[(k, n)] else scale * err[(k, n)])
+        print(f"f64 + {scale:g} x zerfoo's gradient error, tie steps left out: {d:.1e}")
     return 0
 
 
