@@ -4,15 +4,20 @@
  *
  * usage: train_dump --model mlp|lenet5 --optimizer sgd|adam|adamw --steps K --out DIR
  *                   [--lr X] [--batch-size B] [--seed S] [--data-dir DIR] [--grad-steps G]
+ *                   [--param-steps P] [--dtype f32|f64]
  *
  * Writes DIR/init.safetensors (the state dict before training, PyTorch names)
  * and DIR/run.safetensors with
  *   x.<k> [B, 1, 28, 28] f32, y.<k> [B] i64    the batch of step k (k < K)
- *   losses [K] f32                              the loss of each step
+ *   losses [K] f64                              the loss of each step
  *   grad.<k>.<param>                            gradients of step k (k < G, default 2)
- *   param.1.<param>                             parameters after the first update
+ *   param.<k>.<param>                           parameters after k updates, the
+ *                                               ones step k runs with (1 <= k <= P,
+ *                                               default 1)
  * Batches come from Fashion-MNIST's training set in the trainer's epoch-0
- * order for the seed; SGD uses momentum 0.9, AdamW weight decay 0.01. */
+ * order for the seed; SGD uses momentum 0.9, AdamW weight decay 0.01. With
+ * --dtype f64 the model, its gradients and the optimizer run in f64 (the
+ * batches are cast from the loader's f32; x.<k> stays f32). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +26,8 @@
 
 static int usage(void) {
     fprintf(stderr, "usage: train_dump --model mlp|lenet5 --optimizer sgd|adam|adamw --steps K --out DIR "
-                    "[--lr X] [--batch-size B] [--seed S] [--data-dir DIR] [--grad-steps G]\n");
+                    "[--lr X] [--batch-size B] [--seed S] [--data-dir DIR] [--grad-steps G] [--param-steps P] "
+                    "[--dtype f32|f64]\n");
     return 2;
 }
 
@@ -31,8 +37,8 @@ static zf_status push_copy(zf_ctx *ctx, zf_named_tensors *l, const char *name, z
 }
 
 int main(int argc, char **argv) {
-    const char *model_name = NULL, *opt_name = NULL, *out = NULL, *data_dir = NULL;
-    long steps = 0, batch = 64, grad_steps = 2;
+    const char *model_name = NULL, *opt_name = NULL, *out = NULL, *data_dir = NULL, *dtype = "f32";
+    long steps = 0, batch = 64, grad_steps = 2, param_steps = 1;
     unsigned long long seed = 1;
     double lr = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -43,12 +49,16 @@ int main(int argc, char **argv) {
         else if (strcmp(f, "--data-dir") == 0) data_dir = v;
         else if (strcmp(f, "--steps") == 0) steps = atol(v);
         else if (strcmp(f, "--grad-steps") == 0) grad_steps = atol(v);
+        else if (strcmp(f, "--param-steps") == 0) param_steps = atol(v);
+        else if (strcmp(f, "--dtype") == 0) dtype = v;
         else if (strcmp(f, "--batch-size") == 0) batch = atol(v);
         else if (strcmp(f, "--seed") == 0) seed = strtoull(v, NULL, 10);
         else if (strcmp(f, "--lr") == 0) lr = atof(v);
         else return usage();
     }
-    if (argc % 2 == 0 || !model_name || !opt_name || !out || steps < 1 || batch < 1) return usage();
+    bool f64 = strcmp(dtype, "f64") == 0;
+    if (argc % 2 == 0 || !model_name || !opt_name || !out || steps < 1 || batch < 1 || (!f64 && strcmp(dtype, "f32")))
+        return usage();
     if (grad_steps > steps) grad_steps = steps;
 
     zf_ctx *data = zf_ctx_new(NULL), *params = zf_ctx_new(NULL), *dump = zf_ctx_new(NULL), *step = zf_ctx_new(NULL);
@@ -58,7 +68,7 @@ int main(int argc, char **argv) {
     char path[4096];
     if (!data || !params || !dump || !step) goto fail;
     if (zf_fashion_mnist_load(data, data_dir, ZF_SPLIT_TRAIN, NULL, &train) != ZF_OK) goto fail;
-    zf_nn nn = zf_nn_init(params, ZF_F32, seed);
+    zf_nn nn = zf_nn_init(params, f64 ? ZF_F64 : ZF_F32, seed);
     zf_module *model = zf_model_build(&nn, model_name);
     if (!model) goto fail;
     zf_named_tensors *plist = zf_module_named_parameters(model, params);
@@ -84,9 +94,10 @@ int main(int argc, char **argv) {
     loader = zf_loader_new(&train, &lo);
     if (!loader || zf_loader_set_epoch(loader, 0) != ZF_OK) goto fail;
     if (steps > zf_loader_num_batches(loader)) steps = (long)zf_loader_num_batches(loader);
-    int cap = (int)(2 * steps + (grad_steps + 1) * plist->n + 1);
+    if (param_steps > steps) param_steps = steps;
+    int cap = (int)(2 * steps + (grad_steps + param_steps) * plist->n + 1);
     zf_named_tensors *res = zf_named_new(dump, cap);
-    zf_tensor *losses = zf_zeros(dump, ZF_F32, 1, (int64_t[]){steps});
+    zf_tensor *losses = zf_zeros(dump, ZF_F64, 1, (int64_t[]){steps});
     if (!res || !losses) goto fail;
     char name[256];
     for (long k = 0; k < steps; k++) {
@@ -97,9 +108,10 @@ int main(int argc, char **argv) {
         if (push_copy(dump, res, name, x) != ZF_OK) goto fail;
         snprintf(name, sizeof name, "y.%ld", k);
         if (push_copy(dump, res, name, y) != ZF_OK) goto fail;
+        if (f64 && !(x = zf_cast(step, x, ZF_F64))) goto fail;
         zf_tensor *loss = zf_cross_entropy(step, zf_module_forward(model, step, x), y, 0.0, ZF_REDUCTION_MEAN);
         if (!loss) goto fail;
-        ((float *)zf_data(losses))[k] = (float)zf_item(loss);
+        ((double *)zf_data(losses))[k] = zf_item(loss);
         zf_optim_zero_grad(opt);
         if (zf_backward(step, loss, NULL) != ZF_OK) goto fail;
         for (int p = 0; k < grad_steps && p < plist->n; p++) {
@@ -107,8 +119,8 @@ int main(int argc, char **argv) {
             if (push_copy(dump, res, name, plist->tensors[p]->grad) != ZF_OK) goto fail;
         }
         if (zf_optim_step(opt) != ZF_OK) goto fail;
-        for (int p = 0; k == 0 && p < plist->n; p++) {
-            snprintf(name, sizeof name, "param.1.%s", plist->names[p]);
+        for (int p = 0; k < param_steps && p < plist->n; p++) {
+            snprintf(name, sizeof name, "param.%ld.%s", k + 1, plist->names[p]);
             if (push_copy(dump, res, name, plist->tensors[p]) != ZF_OK) goto fail;
         }
     }
