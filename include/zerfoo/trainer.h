@@ -9,7 +9,8 @@
  * epoch e depends on (seed, e) only (data.h), augmentation on (seed, e,
  * sample index), dropout masks on (seed, global step). A checkpoint holds
  * the parameters, the optimizer state (with the EMA averages), the number of
- * completed epochs and steps, the seed and the augmentation, so stopping after epoch k and
+ * completed epochs and steps, the seed, the number of training samples and
+ * the augmentation, so stopping after epoch k and
  * resuming gives bit for bit the same parameters and metrics as a run that
  * never stopped. With the same seed, the loss curve is the same run after
  * run (and with 1 or 2 threads where the engine's kernels are

@@ -75,7 +75,7 @@ static void augment_string(const zf_trainer_config *cfg, char *buf, size_t n) {
 }
 
 static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt,
-                                 const zf_epoch_metrics *m, zf_ctx *scratch) {
+                                 int64_t n_train, const zf_epoch_metrics *m, zf_ctx *scratch) {
     zf_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.step = m->step;
@@ -84,6 +84,7 @@ static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model,
     zf_status st = meta_set_u64(&meta, "seed", cfg->seed);
     if (st == ZF_OK) st = meta_set_u64(&meta, "batch_size", (uint64_t)cfg->batch_size);
     if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "drop_last", cfg->drop_last ? "1" : "0");
+    if (st == ZF_OK) st = meta_set_u64(&meta, "train_samples", (uint64_t)n_train);
     char aug[64];
     augment_string(cfg, aug, sizeof aug);
     if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "augment", aug);
@@ -96,8 +97,8 @@ static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model,
 }
 
 /* Loads a checkpoint into model and opt; fills the last epoch's metrics. */
-static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt, zf_ctx *scratch,
-                        zf_epoch_metrics *last) {
+static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt, int64_t n_train,
+                        zf_ctx *scratch, zf_epoch_metrics *last) {
     zf_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
     if (cfg->model_name) snprintf(meta.model, sizeof meta.model, "%s", cfg->model_name);
@@ -123,6 +124,12 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
         return zf_set_error(ZF_ERR_INVALID_ARG,
                             "%s was trained with batch size %" PRIu64 ", this run asks for %lld (resuming needs the same)",
                             cfg->resume_path, batch, (long long)cfg->batch_size);
+    /* the sample order depends on the number of samples; older checkpoints do not say */
+    uint64_t saved_n;
+    if (meta_get_u64(&meta, "train_samples", &saved_n) && (int64_t)saved_n != n_train)
+        return zf_set_error(ZF_ERR_INVALID_ARG,
+                            "%s was trained on %" PRIu64 " samples, this run has %lld (resuming needs the same data)",
+                            cfg->resume_path, saved_n, (long long)n_train);
     /* checkpoints from before augmentation existed have no key: no augmentation */
     const char *saved_aug = zf_checkpoint_meta_get(&meta, "augment");
     char aug[64];
@@ -279,7 +286,7 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
     last.lr = zf_optim_lr(opt);
     int64_t start_epoch = 0;
     if (cfg->resume_path) {
-        if ((st = resume(cfg, model, opt, rs.step_ctx, &last)) != ZF_OK) goto fail_st;
+        if ((st = resume(cfg, model, opt, train->n, rs.step_ctx, &last)) != ZF_OK) goto fail_st;
         zf_ctx_reset(rs.step_ctx);
         start_epoch = last.epoch;
         rs.step = last.step;
@@ -313,7 +320,7 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
         if (test && (st = evaluate(&rs, test, &m)) != ZF_OK) goto fail_st;
         m.seconds = zf_now_seconds() - te;
         if (cfg->checkpoint_path) {
-            if ((st = save_checkpoint(cfg, model, opt, &m, rs.step_ctx)) != ZF_OK) goto fail_st;
+            if ((st = save_checkpoint(cfg, model, opt, train->n, &m, rs.step_ctx)) != ZF_OK) goto fail_st;
             zf_ctx_reset(rs.step_ctx);
             rs.have_ckpt = true;
             rs.ckpt_epoch = m.epoch;

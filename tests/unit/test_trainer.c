@@ -76,6 +76,7 @@ typedef struct {
     bool hflip;
     int32_t shift;            /* augment.max_shift */
     double ema;               /* cfg.ema_decay */
+    int64_t n_train;          /* training samples (0: N_TRAIN) */
     int64_t nan_at_step;      /* poison this 0-based step's batch (0: never) */
     zf_progress_mode progress;
     FILE *progress_file;
@@ -135,7 +136,7 @@ static void run(run_spec *r) {
     zf_engine *eng = zf_cpu_engine_new(r->threads);
     zf_ctx *data = zf_ctx_new(eng), *params = zf_ctx_new(eng);
     zf_dataset train, test;
-    r->status = make_data(data, N_TRAIN, 11, &train);
+    r->status = make_data(data, r->n_train ? r->n_train : N_TRAIN, 11, &train);
     if (r->status == ZF_OK) r->status = make_data(data, N_TEST, 12, &test);
     zf_nn nn = zf_nn_init(params, ZF_F32, r->init_seed);
     zf_module *model = make_model(&nn, r->hidden ? r->hidden : 32);
@@ -368,6 +369,11 @@ static void test_resume_errors(void) {
     run_spec aug = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .shift = 1};
     run(&aug);
     CHECK(aug.status == ZF_ERR_INVALID_ARG && strstr(aug.error, "augmentation") != NULL);
+    /* other training data */
+    run_spec fewer = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .n_train = N_TRAIN - 10};
+    run(&fewer);
+    CHECK(fewer.status == ZF_ERR_INVALID_ARG && strstr(fewer.error, "trained on 320 samples, this run has 310") &&
+          fewer.n_metrics == 0);
     /* EMA on one side only, or another decay */
     run_spec ema_on = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .ema = 0.9};
     run(&ema_on);
