@@ -103,13 +103,15 @@
     /* smoothing, i[0]=ignore index, i[1]=1: input is log-probabilities */  \
     X(CROSS_ENTROPY, "cross_entropy", 2, K)                                 \
     X(CROSS_ENTROPY_GRAD, "cross_entropy_grad", 3, K) /* gl, logits, t */   \
-    /* optimizer updates, in place on input 0 (out == in[0]) */             \
+    /* optimizer updates, in place on input 0 (out == in[0]); no backward */\
     /* sgd: param, grad[, buf]; f[0]=lr f[1]=momentum f[2]=dampening   */  \
     /* f[3]=weight decay, i[0]=nesterov, i[1]=1: first step (buf = g)   */  \
     X(SGD_UPDATE, "sgd_update", 3, K)                                       \
     /* adam: param, grad, m, v; f[0]=lr f[1]=beta1 f[2]=beta2 f[3]=eps  */  \
     /* f[4]=weight decay f[5]=1-beta1^t f[6]=1-beta2^t, i[0]=1: AdamW   */  \
     X(ADAM_UPDATE, "adam_update", 4, K)                                     \
+    /* ema: average, param; average = f[0]*average + (1-f[0])*param    */  \
+    X(EMA_UPDATE, "ema_update", 2, K)                                       \
     /* LLM inference (see ops.h) */                                         \
     X(QMATMUL, "qmatmul", 2, K)      /* x [..., K] f32, w [N, K] (quant) */ \
     X(RMS_NORM, "rms_norm", -1, K)   /* x [, w]; f[0]=eps f[1]=w offset */  \

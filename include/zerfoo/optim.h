@@ -7,7 +7,8 @@
  * optimizer owns; a step allocates nothing (fused in-place update ops,
  * ZF_OP_SGD_UPDATE / ZF_OP_ADAM_UPDATE). Parameters whose ->grad is NULL are
  * skipped, as PyTorch skips p.grad None. The parameter list is copied; the
- * parameter tensors must outlive the optimizer. */
+ * parameter tensors must outlive the optimizer. An optimizer can also keep
+ * an exponential moving average of the parameters (zf_optim_set_ema). */
 #ifndef ZERFOO_OPTIM_H
 #define ZERFOO_OPTIM_H
 
@@ -74,14 +75,45 @@ const char *zf_optim_name(const zf_optimizer *opt);
 /* State as named tensors "<param name>.<slot>" (the optimizer's own
  * tensors, not copies; the list is allocated in ctx). Slots: SGD
  * "momentum_buffer" (once it exists); Adam/AdamW "exp_avg", "exp_avg_sq" and
- * "step" (an f64 0-dim tensor, PyTorch's state['step']). */
+ * "step" (an f64 0-dim tensor, PyTorch's state['step']); with EMA on, "ema"
+ * for every parameter. ZF_ERR_INVALID_ARG while the averages are swapped in
+ * (zf_optim_swap_ema). */
 zf_named_tensors *zf_optim_state(const zf_optimizer *opt, zf_ctx *ctx);
 /* Restores state exported by zf_optim_state (values copied and converted).
  * Every slot must match its parameter's shape; a parameter with no entries
- * gets fresh state. Checked completely before anything is written. */
+ * gets fresh state. The "ema" entries must be there for every parameter when
+ * EMA is on and absent when it is off (turn it on after loading to start
+ * averaging from the loaded parameters). Checked completely before anything
+ * is written. */
 zf_status zf_optim_load_state(zf_optimizer *opt, const zf_named_tensors *state);
 /* Sets the step counter reported by zf_optim_steps (checkpoint resume). */
 void zf_optim_set_steps(zf_optimizer *opt, int64_t steps);
+
+/* ---- weight averaging (EMA) ----
+ * With EMA on, every zf_optim_step ends by updating an average of each
+ * parameter (with or without a gradient), one in-place op each
+ * (ZF_OP_EMA_UPDATE):
+ *   avg = decay * avg + (1 - decay) * p
+ * (torch.optim.swa_utils.AveragedModel's EMA, timm's ModelEmaV2). Evaluating
+ * with the averages instead of the last parameters often generalizes better.
+ * Only parameters are averaged; buffers (BatchNorm's running statistics)
+ * are not.
+ *
+ * zf_optim_set_ema: the first call copies the parameters' current values
+ * into the averages; a later call only changes the decay. decay in [0, 1)
+ * (0: the average is the last parameters), otherwise ZF_ERR_INVALID_ARG. */
+zf_status zf_optim_set_ema(zf_optimizer *opt, double decay);
+/* The decay; NaN when EMA is off. */
+double zf_optim_ema_decay(const zf_optimizer *opt);
+bool zf_optim_has_ema(const zf_optimizer *opt);
+/* Exchanges the values of the parameters and their averages (bit for bit):
+ * call it to evaluate or save the model with the averaged weights, and once
+ * more to go back. While swapped, zf_optim_step and zf_optim_state refuse
+ * (ZF_ERR_INVALID_ARG). ZF_ERR_INVALID_ARG when EMA is off. After the first
+ * call, a swap allocates nothing. */
+zf_status zf_optim_swap_ema(zf_optimizer *opt);
+/* True while the parameters hold the averages. */
+bool zf_optim_ema_swapped(const zf_optimizer *opt);
 
 /* ---- learning-rate schedules ----
  * A schedule is a pure function of the step (0-based count of optimizer

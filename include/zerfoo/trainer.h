@@ -8,8 +8,9 @@
  * Reproducibility. Everything random is counter-based: the sample order of
  * epoch e depends on (seed, e) only (data.h), augmentation on (seed, e,
  * sample index), dropout masks on (seed, global step). A checkpoint holds
- * the parameters, the optimizer state, the number of completed epochs and
- * steps, the seed and the augmentation, so stopping after epoch k and
+ * the parameters, the optimizer state (with the EMA averages), the number of
+ * completed epochs and steps, the seed, the number of training samples and
+ * the augmentation, so stopping after epoch k and
  * resuming gives bit for bit the same parameters and metrics as a run that
  * never stopped. With the same seed, the loss curve is the same run after
  * run (and with 1 or 2 threads where the engine's kernels are
@@ -55,6 +56,7 @@ typedef struct zf_epoch_metrics {
                                step's update) put the largest logit on the label */
     double test_loss;       /* mean over the test set after the epoch (NaN: no test set) */
     double test_accuracy;
+    bool ema;               /* the test metrics are those of the EMA averages of the weights */
     double lr;              /* learning rate of the epoch's last step */
     double samples_per_sec; /* training samples / training seconds (evaluation excluded) */
     double seconds;         /* wall time of the epoch, evaluation included */
@@ -79,6 +81,11 @@ typedef struct zf_trainer_config {
     double label_smoothing;      /* cross-entropy label smoothing, 0 = off */
     zf_augment augment;          /* augmentation of the training images in the loader (data.h):
                                     random flips and shifts drawn from (seed, epoch, sample) */
+    double ema_decay;            /* > 0: turn on the optimizer's EMA of the weights with this decay,
+                                    in [0, 1) (zf_optim_set_ema); 0: leave the optimizer as it is.
+                                    When the optimizer averages, each epoch's evaluation uses the
+                                    averages (swapped in and back out); checkpoints keep them and
+                                    a resume needs the same decay */
     bool hflip;                  /* shorthand for augment.hflip */
     zf_engine *engine;           /* engine of the step context; NULL: the default CPU engine */
     const char *checkpoint_path; /* written atomically after every epoch; NULL: none */
@@ -119,8 +126,9 @@ zf_status zf_evaluate(zf_module *model, const zf_dataset *ds, int64_t batch_size
                       double *loss, double *accuracy);
 
 /* Writes m as one JSON object (no newline): epoch, step, train_loss,
- * train_accuracy, test_loss, test_accuracy, lr, samples_per_sec, seconds;
- * non-finite numbers as null. */
+ * train_accuracy, test_loss, test_accuracy, weights ("train" or "ema": which
+ * weights the test metrics are of), lr, samples_per_sec, seconds; non-finite
+ * numbers as null. */
 void zf_epoch_metrics_write_json(FILE *f, const zf_epoch_metrics *m);
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
 /* Training checkpoints as safetensors (zerfoo/checkpoint.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 #define FORMAT_NAME "zerfoo-checkpoint"
 #define OPTIM_PREFIX "optim."
 
-static const char *const k_reserved[] = {"format", "format_version", "step", "epoch", "model", "optimizer", "lr"};
+static const char *const k_reserved[] = {"format", "format_version", "step",     "epoch",
+                                         "model",  "optimizer",      "lr",       "ema_decay"};
 #define N_RESERVED (int)(sizeof k_reserved / sizeof k_reserved[0])
 
 static bool reserved(const char *k) {
@@ -69,15 +71,19 @@ zf_status zf_checkpoint_save(const char *path, const zf_named_tensors *state, co
     }
     if (st) goto out;
     const char *keys[N_RESERVED + ZF_CHECKPOINT_MAX_EXTRA], *vals[N_RESERVED + ZF_CHECKPOINT_MAX_EXTRA];
-    char step[32], epoch[32], lr[40], ver[16];
+    char step[32], epoch[32], lr[40], ver[16], ema[40];
     snprintf(step, sizeof step, "%lld", (long long)(meta ? meta->step : (opt ? zf_optim_steps(opt) : 0)));
     snprintf(epoch, sizeof epoch, "%lld", (long long)(meta ? meta->epoch : 0));
     snprintf(lr, sizeof lr, "%.17g", opt ? zf_optim_lr(opt) : (meta ? meta->lr : 0.0));
     snprintf(ver, sizeof ver, "%d", ZF_CHECKPOINT_VERSION);
+    snprintf(ema, sizeof ema, "%.17g", zf_optim_ema_decay(opt));
     const char *v[N_RESERVED] = {FORMAT_NAME, ver, step, epoch, meta ? meta->model : "", opt ? zf_optim_name(opt) : "",
-                                 lr};
+                                 lr, ema};
     int nm = 0;
-    for (int i = 0; i < N_RESERVED; i++) keys[nm] = k_reserved[i], vals[nm++] = v[i];
+    for (int i = 0; i < N_RESERVED; i++) {
+        if (strcmp(k_reserved[i], "ema_decay") == 0 && !zf_optim_has_ema(opt)) continue;
+        keys[nm] = k_reserved[i], vals[nm++] = v[i];
+    }
     for (int i = 0; meta && i < meta->n_extra && i < ZF_CHECKPOINT_MAX_EXTRA; i++) {
         if (reserved(meta->extra_key[i])) continue;
         keys[nm] = meta->extra_key[i], vals[nm++] = meta->extra_value[i];
@@ -97,8 +103,17 @@ static bool parse_i64(const char *s, int64_t *v) {
     return true;
 }
 
-zf_status zf_checkpoint_load(const char *path, const zf_named_tensors *state, zf_optimizer *opt,
-                             zf_checkpoint_meta *meta) {
+/* The name of the entry that fills state entry `name`: its EMA average
+ * (written to buf) when `ema` and the checkpoint has one, else `name`. */
+static const char *source_name(const zf_safetensors *f, const char *name, bool ema, char *buf, size_t n) {
+    if (!ema) return name;
+    snprintf(buf, n, OPTIM_PREFIX "%s.ema", name);
+    return zf_safetensors_find(f, buf) >= 0 ? buf : name;
+}
+
+/* zf_checkpoint_load (ema false) and zf_checkpoint_load_ema (opt NULL). */
+static zf_status load(const char *path, const zf_named_tensors *state, zf_optimizer *opt, zf_checkpoint_meta *meta,
+                      bool ema) {
     if (!path || !state) return zf_set_error(ZF_ERR_INVALID_ARG, "checkpoint_load: NULL argument");
     zf_safetensors *f = zf_safetensors_open(path);
     if (!f) return zf_last_status();
@@ -125,8 +140,9 @@ zf_status zf_checkpoint_load(const char *path, const zf_named_tensors *state, zf
     snprintf(m.model, sizeof m.model, "%s", zf_safetensors_meta_get(f, "model") ? zf_safetensors_meta_get(f, "model") : "");
     snprintf(m.optimizer, sizeof m.optimizer, "%s",
              zf_safetensors_meta_get(f, "optimizer") ? zf_safetensors_meta_get(f, "optimizer") : "");
-    const char *lrs = zf_safetensors_meta_get(f, "lr");
+    const char *lrs = zf_safetensors_meta_get(f, "lr"), *emas = zf_safetensors_meta_get(f, "ema_decay");
     m.lr = lrs ? strtod(lrs, NULL) : 0.0;
+    m.ema_decay = emas ? strtod(emas, NULL) : NAN;
     for (int i = 0; i < zf_safetensors_meta_count(f); i++) {
         const char *k = zf_safetensors_meta_key(f, i);
         if (!reserved(k) && zf_checkpoint_meta_set(&m, k, zf_safetensors_meta_get(f, k)) != ZF_OK) zf_clear_error();
@@ -135,25 +151,29 @@ zf_status zf_checkpoint_load(const char *path, const zf_named_tensors *state, zf
         st = zf_set_error(ZF_ERR_FORMAT, "%s: checkpoint is for model '%s', not '%s'", path, m.model, meta->model);
         goto out;
     }
-    /* Model entries: every one present with the same shape; nothing extra. */
+    /* Model entries (and with `ema` their averages): every one present with
+       the same shape; nothing extra. */
+    int n_ema = 0;
+    char src_buf[400];
     for (int i = 0; i < state->n && !st; i++) {
-        int k = zf_safetensors_find(f, state->names[i]);
-        const zf_st_info *t = zf_safetensors_info(f, k);
-        if (!t) {
+        if (!zf_safetensors_info(f, zf_safetensors_find(f, state->names[i]))) {
             st = zf_set_error(ZF_ERR_FORMAT, "%s: checkpoint has no '%s' (a checkpoint of another model?)", path,
                               state->names[i]);
             break;
         }
+        const char *src = source_name(f, state->names[i], ema, src_buf, sizeof src_buf);
+        n_ema += src != state->names[i];
+        const zf_st_info *t = zf_safetensors_info(f, zf_safetensors_find(f, src));
         zf_tensor probe = {.ndim = t->ndim};
         memcpy(probe.shape, t->shape, sizeof probe.shape);
         if (!zf_same_shape(&probe, state->tensors[i]))
-            st = zf_set_error(ZF_ERR_SHAPE, "%s: '%s' has shape %s in the checkpoint, the model has %s", path,
-                              state->names[i], zf_shape_str(&probe, a, sizeof a),
-                              zf_shape_str(state->tensors[i], b, sizeof b));
+            st = zf_set_error(ZF_ERR_SHAPE, "%s: '%s' has shape %s in the checkpoint, the model has %s", path, src,
+                              zf_shape_str(&probe, a, sizeof a), zf_shape_str(state->tensors[i], b, sizeof b));
         else if (t->dtype == ZF_DTYPE_COUNT)
-            st = zf_set_error(ZF_ERR_UNSUPPORTED, "%s: '%s' has unsupported dtype %s", path, state->names[i],
-                              t->dtype_name);
+            st = zf_set_error(ZF_ERR_UNSUPPORTED, "%s: '%s' has unsupported dtype %s", path, src, t->dtype_name);
     }
+    if (!st && ema && n_ema == 0)
+        st = zf_set_error(ZF_ERR_INVALID_ARG, "%s: checkpoint has no EMA weights (it was trained without EMA)", path);
     size_t plen = strlen(OPTIM_PREFIX);
     for (int i = 0; i < zf_safetensors_count(f) && !st; i++) {
         const char *name = zf_safetensors_info(f, i)->name;
@@ -165,6 +185,15 @@ zf_status zf_checkpoint_load(const char *path, const zf_named_tensors *state, zf
         if (strcmp(m.optimizer, zf_optim_name(opt)) != 0) {
             st = zf_set_error(ZF_ERR_FORMAT, "%s: checkpoint optimizer is '%s', not '%s'", path,
                               m.optimizer[0] ? m.optimizer : "(none)", zf_optim_name(opt));
+            goto out;
+        }
+        if (zf_optim_has_ema(opt) != !isnan(m.ema_decay)) {
+            st = zf_optim_has_ema(opt)
+                     ? zf_set_error(ZF_ERR_FORMAT, "%s: checkpoint has no EMA weights, but this optimizer averages them",
+                                    path)
+                     : zf_set_error(ZF_ERR_FORMAT, "%s: checkpoint has EMA weights (decay %g), but this optimizer "
+                                                   "has EMA off",
+                                    path, m.ema_decay);
             goto out;
         }
         zf_named_tensors *os = zf_named_new(tmp, zf_safetensors_count(f));
@@ -181,7 +210,7 @@ zf_status zf_checkpoint_load(const char *path, const zf_named_tensors *state, zf
         zf_optim_set_steps(opt, m.step);
     }
     for (int i = 0; i < state->n && !st; i++) {
-        zf_tensor *t = zf_safetensors_load(f, tmp, state->names[i]);
+        zf_tensor *t = zf_safetensors_load(f, tmp, source_name(f, state->names[i], ema, src_buf, sizeof src_buf));
         st = t ? zf_copy_(state->tensors[i], t) : zf_last_status();
     }
     if (!st && meta) *meta = m;
@@ -189,4 +218,13 @@ out:
     zf_ctx_free(tmp);
     zf_safetensors_close(f);
     return st;
+}
+
+zf_status zf_checkpoint_load(const char *path, const zf_named_tensors *state, zf_optimizer *opt,
+                             zf_checkpoint_meta *meta) {
+    return load(path, state, opt, meta, false);
+}
+
+zf_status zf_checkpoint_load_ema(const char *path, const zf_named_tensors *state, zf_checkpoint_meta *meta) {
+    return load(path, state, NULL, meta, true);
 }

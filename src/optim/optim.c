@@ -1,8 +1,9 @@
 /* SGD, Adam and AdamW (zerfoo/optim.h). State tensors are allocated once,
  * when the optimizer is made, in a context it owns; a step runs one fused
- * in-place update op per parameter (ZF_OP_SGD_UPDATE / ZF_OP_ADAM_UPDATE)
- * and allocates nothing. PyTorch creates state lazily at the first step; we
- * mirror that with `started` flags, so exported state has the same entries. */
+ * in-place update op per parameter (ZF_OP_SGD_UPDATE / ZF_OP_ADAM_UPDATE,
+ * then ZF_OP_EMA_UPDATE when averaging) and allocates nothing. PyTorch
+ * creates state lazily at the first step; we mirror that with `started`
+ * flags, so exported state has the same entries. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,10 @@ struct zf_optimizer {
     zf_adam_params adam;
     double lr;
     int64_t nsteps;
+    zf_tensor **ema;      /* EMA averages (NULL: EMA off), in ctx */
+    double ema_decay;
+    bool ema_swapped;     /* the parameters hold the averages */
+    zf_ctx *swap_ctx;     /* the swap's temporaries, reset per swap */
 };
 
 zf_adam_params zf_adam_defaults(void) {
@@ -139,11 +144,28 @@ zf_optimizer *zf_adamw_new(const zf_named_tensors *params, const zf_adam_params 
 }
 
 void zf_optim_free(zf_optimizer *opt) {
-    if (opt) zf_ctx_free(opt->ctx);
+    if (!opt) return;
+    zf_ctx_free(opt->swap_ctx);
+    zf_ctx_free(opt->ctx);
+}
+
+static zf_status ema_update(zf_optimizer *o) {
+    zf_op_params q;
+    memset(&q, 0, sizeof q);
+    q.f[0] = o->ema_decay;
+    for (int i = 0; i < o->n; i++) {
+        const zf_tensor *in[2] = {o->ema[i], o->params[i]};
+        zf_status st = zf_dispatch(o->ctx, ZF_OP_EMA_UPDATE, o->ema[i], 2, in, &q);
+        if (st) return st;
+    }
+    return ZF_OK;
 }
 
 zf_status zf_optim_step(zf_optimizer *o) {
     if (!o) return zf_set_error(ZF_ERR_INVALID_ARG, "optim_step: NULL optimizer");
+    if (o->ema_swapped)
+        return zf_set_error(ZF_ERR_INVALID_ARG,
+                            "optim_step: the parameters hold the EMA averages; zf_optim_swap_ema back before training");
     for (int i = 0; i < o->n; i++) {
         zf_tensor *p = o->params[i], *g = p->grad;
         if (!g) continue;
@@ -172,6 +194,10 @@ zf_status zf_optim_step(zf_optimizer *o) {
         }
         if (st) return st;
     }
+    if (o->ema) {
+        zf_status st = ema_update(o);
+        if (st) return st;
+    }
     o->nsteps++;
     return ZF_OK;
 }
@@ -191,6 +217,49 @@ void zf_optim_set_steps(zf_optimizer *o, int64_t steps) {
 const char *zf_optim_name(const zf_optimizer *o) {
     if (!o) return NULL;
     return o->kind == OPT_SGD ? "sgd" : o->kind == OPT_ADAM ? "adam" : "adamw";
+}
+
+/* ---- EMA ---- */
+zf_status zf_optim_set_ema(zf_optimizer *o, double decay) {
+    if (!o) return zf_set_error(ZF_ERR_INVALID_ARG, "optim_set_ema: NULL optimizer");
+    if (!(decay >= 0 && decay < 1))
+        return zf_set_error(ZF_ERR_INVALID_ARG, "optim_set_ema: the decay must be in [0, 1), got %g", decay);
+    if (!o->ema) {
+        zf_tensor **ema = zf_ctx_alloc_zeroed(o->ctx, sizeof(zf_tensor *) * (size_t)o->n);
+        if (!ema) return zf_last_status();
+        for (int i = 0; i < o->n; i++) {
+            zf_tensor *p = o->params[i];
+            ema[i] = zf_empty(o->ctx, p->dtype, p->ndim, p->shape);
+            if (!ema[i]) return zf_last_status();
+            zf_status st = zf_copy_(ema[i], p);
+            if (st) return st;
+        }
+        o->ema = ema;
+    }
+    o->ema_decay = decay;
+    return ZF_OK;
+}
+double zf_optim_ema_decay(const zf_optimizer *o) { return o && o->ema ? o->ema_decay : NAN; }
+bool zf_optim_has_ema(const zf_optimizer *o) { return o && o->ema; }
+bool zf_optim_ema_swapped(const zf_optimizer *o) { return o && o->ema_swapped; }
+
+zf_status zf_optim_swap_ema(zf_optimizer *o) {
+    if (!o || !o->ema) return zf_set_error(ZF_ERR_INVALID_ARG, "optim_swap_ema: EMA is off (zf_optim_set_ema)");
+    if (!o->swap_ctx && !(o->swap_ctx = zf_ctx_new(zf_ctx_engine(o->ctx)))) return zf_last_status();
+    /* one parameter at a time through a temporary; the context keeps its
+       memory across resets, so after the first swap nothing is allocated */
+    for (int i = 0; i < o->n; i++) {
+        zf_tensor *p = o->params[i], *a = o->ema[i];
+        zf_ctx_reset(o->swap_ctx);
+        zf_tensor *t = zf_empty(o->swap_ctx, p->dtype, p->ndim, p->shape);
+        zf_status st = t ? zf_copy_(t, p) : zf_last_status();
+        if (!st) st = zf_copy_(p, a);
+        if (!st) st = zf_copy_(a, t);
+        if (st) return st; /* copies of one dtype do not fail on valid tensors */
+    }
+    zf_ctx_reset(o->swap_ctx);
+    o->ema_swapped = !o->ema_swapped;
+    return ZF_OK;
 }
 
 /* ---- state ---- */
@@ -216,7 +285,11 @@ zf_named_tensors *zf_optim_state(const zf_optimizer *o, zf_ctx *ctx) {
         zf_set_error(ZF_ERR_INVALID_ARG, "optim_state: NULL argument");
         return NULL;
     }
-    zf_named_tensors *l = zf_named_new(ctx, o->n * n_slots(o));
+    if (o->ema_swapped) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "optim_state: the parameters hold the EMA averages; swap back first");
+        return NULL;
+    }
+    zf_named_tensors *l = zf_named_new(ctx, o->n * (n_slots(o) + 1));
     if (!l) return NULL;
     for (int i = 0; i < o->n; i++) {
         if (!o->started[i]) continue;
@@ -230,38 +303,81 @@ zf_named_tensors *zf_optim_state(const zf_optimizer *o, zf_ctx *ctx) {
             if (zf_named_push(ctx, l, name, slot_tensor(o, i, s))) return NULL;
         }
     }
+    for (int i = 0; o->ema && i < o->n; i++) {
+        char name[320];
+        snprintf(name, sizeof name, "%s.ema", o->names[i]);
+        if (zf_named_push(ctx, l, name, o->ema[i])) return NULL;
+    }
     return l;
+}
+
+/* A state entry `name` that is to be copied into dst: same shape (a
+ * 1-element step count may be any shape), a numeric dtype. */
+static zf_status check_entry(const char *name, const zf_tensor *src, const zf_tensor *dst, bool step_count) {
+    char a[64], b[64];
+    bool scalar_ok = step_count && zf_numel(src) == 1;
+    if (!scalar_ok && !zf_same_shape(src, dst))
+        return zf_set_error(ZF_ERR_SHAPE, "optimizer state '%s' has shape %s, expected %s", name,
+                            zf_shape_str(src, a, sizeof a), zf_shape_str(dst, b, sizeof b));
+    if (zf_dtype_is_quant(src->dtype) || src->dtype == ZF_BOOL)
+        return zf_set_error(ZF_ERR_DTYPE, "optimizer state '%s' has dtype %s", name, zf_dtype_name(src->dtype));
+    if (scalar_ok && !(zf_item(src) >= 0 && zf_item(src) < 9e15))
+        return zf_set_error(ZF_ERR_FORMAT, "optimizer state '%s' is not a valid step count", name);
+    return ZF_OK;
+}
+
+/* Checks the "<param>.ema" entries of state against o; *n gets their count. */
+static zf_status check_ema_entries(const zf_optimizer *o, const zf_named_tensors *state, int *n) {
+    char name[320];
+    *n = 0;
+    for (int i = 0; i < o->n; i++) {
+        snprintf(name, sizeof name, "%s.ema", o->names[i]);
+        zf_tensor *src = zf_named_find(state, name);
+        if (!src) continue;
+        if (!o->ema)
+            return zf_set_error(ZF_ERR_FORMAT,
+                                "optimizer state has EMA averages ('%s') but EMA is off on this %s (zf_optim_set_ema)",
+                                name, zf_optim_name(o));
+        zf_status st = check_entry(name, src, o->params[i], false);
+        if (st) return st;
+        ++*n;
+    }
+    if (o->ema && *n != o->n)
+        return zf_set_error(ZF_ERR_FORMAT,
+                            "optimizer state has EMA averages for %d of %d parameters (EMA is on; turn it on after "
+                            "loading state saved without it)",
+                            *n, o->n);
+    return ZF_OK;
 }
 
 zf_status zf_optim_load_state(zf_optimizer *o, const zf_named_tensors *state) {
     if (!o || !state) return zf_set_error(ZF_ERR_INVALID_ARG, "optim_load_state: NULL argument");
-    char name[320], a[64], b[64];
+    if (o->ema_swapped)
+        return zf_set_error(ZF_ERR_INVALID_ARG, "optim_load_state: the parameters hold the EMA averages; swap back first");
+    char name[320];
     /* Check: per parameter all slots or none, right shapes, no strays. */
     int found_total = 0;
     for (int i = 0; i < o->n; i++) {
         int found = 0;
         for (int s = 0; s < n_slots(o); s++) {
             snprintf(name, sizeof name, "%s.%s", o->names[i], slot_name(o, s));
-            zf_tensor *src = zf_named_find(state, name), *dst = slot_tensor(o, i, s);
+            zf_tensor *src = zf_named_find(state, name);
             if (!src) continue;
             found++;
-            bool scalar_ok = o->kind != OPT_SGD && s == 2 && zf_numel(src) == 1;
-            if (!scalar_ok && !zf_same_shape(src, dst))
-                return zf_set_error(ZF_ERR_SHAPE, "optimizer state '%s' has shape %s, expected %s", name,
-                                    zf_shape_str(src, a, sizeof a), zf_shape_str(dst, b, sizeof b));
-            if (zf_dtype_is_quant(src->dtype) || src->dtype == ZF_BOOL)
-                return zf_set_error(ZF_ERR_DTYPE, "optimizer state '%s' has dtype %s", name, zf_dtype_name(src->dtype));
-            if (scalar_ok && !(zf_item(src) >= 0 && zf_item(src) < 9e15))
-                return zf_set_error(ZF_ERR_FORMAT, "optimizer state '%s' is not a valid step count", name);
+            zf_status st = check_entry(name, src, slot_tensor(o, i, s), o->kind != OPT_SGD && s == 2);
+            if (st) return st;
         }
         if (found && found != n_slots(o))
             return zf_set_error(ZF_ERR_FORMAT, "optimizer state of '%s' is incomplete (%d of %d slots)", o->names[i],
                                 found, n_slots(o));
         found_total += found;
     }
-    if (found_total != state->n)
+    int n_ema;
+    zf_status st = check_ema_entries(o, state, &n_ema);
+    if (st) return st;
+    if (found_total + n_ema != state->n)
         return zf_set_error(ZF_ERR_FORMAT, "optimizer state has %d entries that match no parameter of this %s",
-                            state->n - found_total, zf_optim_name(o));
+                            state->n - found_total - n_ema, zf_optim_name(o));
     for (int i = 0; i < o->n; i++) {
         snprintf(name, sizeof name, "%s.%s", o->names[i], slot_name(o, 0));
         bool have = zf_named_find(state, name) != NULL;
@@ -270,13 +386,16 @@ zf_status zf_optim_load_state(zf_optimizer *o, const zf_named_tensors *state) {
         for (int s = 0; s < n_slots(o); s++) {
             snprintf(name, sizeof name, "%s.%s", o->names[i], slot_name(o, s));
             zf_tensor *src = zf_named_find(state, name), *dst = slot_tensor(o, i, s);
-            zf_status st;
             if (o->kind != OPT_SGD && s == 2) {
                 o->steps[i] = have ? (int64_t)zf_item(src) : 0;
                 continue;
             }
             st = have ? zf_copy_(dst, src) : zero(dst);
             if (st) return st;
+        }
+        if (o->ema) {
+            snprintf(name, sizeof name, "%s.ema", o->names[i]);
+            if ((st = zf_copy_(o->ema[i], zf_named_find(state, name))) != ZF_OK) return st;
         }
     }
     return ZF_OK;

@@ -43,10 +43,10 @@ void zf_progress_epoch(zf_progress *p, const zf_epoch_metrics *m) {
     if (p->quiet) return;
     if (p->bar) fputs("\r\033[K", p->f); /* clear the bar line */
     fprintf(p->f,
-            "epoch %lld/%lld  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f  lr %.3g  "
+            "epoch %lld/%lld  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f%s  lr %.3g  "
             "%.0f samples/s  %.1f s\n",
             (long long)m->epoch, (long long)p->epochs, m->train_loss, m->train_accuracy, m->test_loss,
-            m->test_accuracy, m->lr, m->samples_per_sec, m->seconds);
+            m->test_accuracy, m->ema ? " (ema)" : "", m->lr, m->samples_per_sec, m->seconds);
     fflush(p->f);
 }
 
@@ -70,6 +70,7 @@ void zf_epoch_metrics_write_json(FILE *f, const zf_epoch_metrics *m) {
     json_num(f, "train_accuracy", m->train_accuracy, false);
     json_num(f, "test_loss", m->test_loss, false);
     json_num(f, "test_accuracy", m->test_accuracy, false);
+    fprintf(f, "\"weights\":\"%s\",", m->ema ? "ema" : "train");
     json_num(f, "lr", m->lr, false);
     json_num(f, "samples_per_sec", m->samples_per_sec, false);
     json_num(f, "seconds", m->seconds, true);

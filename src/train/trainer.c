@@ -75,7 +75,7 @@ static void augment_string(const zf_trainer_config *cfg, char *buf, size_t n) {
 }
 
 static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt,
-                                 const zf_epoch_metrics *m, zf_ctx *scratch) {
+                                 int64_t n_train, const zf_epoch_metrics *m, zf_ctx *scratch) {
     zf_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
     meta.step = m->step;
@@ -84,6 +84,7 @@ static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model,
     zf_status st = meta_set_u64(&meta, "seed", cfg->seed);
     if (st == ZF_OK) st = meta_set_u64(&meta, "batch_size", (uint64_t)cfg->batch_size);
     if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "drop_last", cfg->drop_last ? "1" : "0");
+    if (st == ZF_OK) st = meta_set_u64(&meta, "train_samples", (uint64_t)n_train);
     char aug[64];
     augment_string(cfg, aug, sizeof aug);
     if (st == ZF_OK) st = zf_checkpoint_meta_set(&meta, "augment", aug);
@@ -96,8 +97,8 @@ static zf_status save_checkpoint(const zf_trainer_config *cfg, zf_module *model,
 }
 
 /* Loads a checkpoint into model and opt; fills the last epoch's metrics. */
-static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt, zf_ctx *scratch,
-                        zf_epoch_metrics *last) {
+static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optimizer *opt, int64_t n_train,
+                        zf_ctx *scratch, zf_epoch_metrics *last) {
     zf_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
     if (cfg->model_name) snprintf(meta.model, sizeof meta.model, "%s", cfg->model_name);
@@ -105,6 +106,11 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
     if (!state) return zf_last_status();
     zf_status st = zf_checkpoint_load(cfg->resume_path, state, opt, &meta);
     if (st != ZF_OK) return st;
+    /* zf_checkpoint_load checked that both average or neither does */
+    if (zf_optim_has_ema(opt) && meta.ema_decay != zf_optim_ema_decay(opt))
+        return zf_set_error(ZF_ERR_INVALID_ARG,
+                            "%s was trained with EMA decay %g, this run asks for %g (resuming needs the same)",
+                            cfg->resume_path, meta.ema_decay, zf_optim_ema_decay(opt));
     uint64_t seed, batch;
     if (!meta_get_u64(&meta, "seed", &seed) || !meta_get_u64(&meta, "batch_size", &batch))
         return zf_set_error(ZF_ERR_FORMAT, "%s: not a zerfoo trainer checkpoint (no seed/batch_size metadata)",
@@ -118,6 +124,12 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
         return zf_set_error(ZF_ERR_INVALID_ARG,
                             "%s was trained with batch size %" PRIu64 ", this run asks for %lld (resuming needs the same)",
                             cfg->resume_path, batch, (long long)cfg->batch_size);
+    /* the sample order depends on the number of samples; older checkpoints do not say */
+    uint64_t saved_n;
+    if (meta_get_u64(&meta, "train_samples", &saved_n) && (int64_t)saved_n != n_train)
+        return zf_set_error(ZF_ERR_INVALID_ARG,
+                            "%s was trained on %" PRIu64 " samples, this run has %lld (resuming needs the same data)",
+                            cfg->resume_path, saved_n, (long long)n_train);
     /* checkpoints from before augmentation existed have no key: no augmentation */
     const char *saved_aug = zf_checkpoint_meta_get(&meta, "augment");
     char aug[64];
@@ -129,6 +141,7 @@ static zf_status resume(const zf_trainer_config *cfg, zf_module *model, zf_optim
     if (meta.epoch < 0 || meta.step < 0)
         return zf_set_error(ZF_ERR_FORMAT, "%s: negative epoch or step in the metadata", cfg->resume_path);
     memset(last, 0, sizeof *last);
+    last->ema = zf_optim_has_ema(opt);
     last->epoch = meta.epoch;
     last->step = meta.step;
     for (size_t i = 0; i < sizeof k_metric_keys / sizeof k_metric_keys[0]; i++) {
@@ -219,6 +232,16 @@ static zf_status train_epoch(run_state *rs, int64_t epoch, zf_epoch_metrics *m) 
     return ZF_OK;
 }
 
+/* The epoch's test metrics, with the EMA averages when the optimizer keeps
+ * them (swapped into the parameters for the evaluation, then back). */
+static zf_status evaluate(run_state *rs, const zf_dataset *test, zf_epoch_metrics *m) {
+    zf_status st = m->ema ? zf_optim_swap_ema(rs->opt) : ZF_OK;
+    if (st != ZF_OK) return st;
+    st = zf_evaluate_in(rs->model, test, rs->cfg->eval_batch_size, rs->step_ctx, &m->test_loss, &m->test_accuracy);
+    zf_status back = m->ema ? zf_optim_swap_ema(rs->opt) : ZF_OK;
+    return st != ZF_OK ? st : back;
+}
+
 static zf_status check_config(const zf_trainer_config *cfg, const zf_module *model, const zf_optimizer *opt,
                               const zf_dataset *train) {
     if (!cfg || !model || !opt || !train) return zf_set_error(ZF_ERR_INVALID_ARG, "zf_train: NULL argument");
@@ -228,6 +251,8 @@ static zf_status check_config(const zf_trainer_config *cfg, const zf_module *mod
     if (!(cfg->clip_grad_norm >= 0)) return zf_set_error(ZF_ERR_INVALID_ARG, "clip_grad_norm must be >= 0");
     if (!(cfg->label_smoothing >= 0 && cfg->label_smoothing <= 1))
         return zf_set_error(ZF_ERR_INVALID_ARG, "label smoothing must be in [0, 1]");
+    if (!(cfg->ema_decay >= 0 && cfg->ema_decay < 1))
+        return zf_set_error(ZF_ERR_INVALID_ARG, "EMA decay must be in [0, 1), got %g", cfg->ema_decay);
     if (cfg->schedule && zf_lr_check(cfg->schedule) != ZF_OK) return zf_last_status();
     return ZF_OK;
 }
@@ -236,6 +261,7 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
                    const zf_trainer_config *cfg, zf_train_result *result) {
     if (result) memset(result, 0, sizeof *result);
     zf_status st = check_config(cfg, model, opt, train);
+    if (st == ZF_OK && cfg->ema_decay > 0) st = zf_optim_set_ema(opt, cfg->ema_decay);
     if (st != ZF_OK) return st;
     double t_start = zf_now_seconds();
     run_state rs;
@@ -260,7 +286,7 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
     last.lr = zf_optim_lr(opt);
     int64_t start_epoch = 0;
     if (cfg->resume_path) {
-        if ((st = resume(cfg, model, opt, rs.step_ctx, &last)) != ZF_OK) goto fail_st;
+        if ((st = resume(cfg, model, opt, train->n, rs.step_ctx, &last)) != ZF_OK) goto fail_st;
         zf_ctx_reset(rs.step_ctx);
         start_epoch = last.epoch;
         rs.step = last.step;
@@ -290,12 +316,11 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
         train_samples += n;
         train_seconds += m.samples_per_sec > 0 ? (double)n / m.samples_per_sec : 0;
         m.test_loss = m.test_accuracy = NAN;
-        if (test && (st = zf_evaluate_in(model, test, cfg->eval_batch_size, rs.step_ctx, &m.test_loss,
-                                         &m.test_accuracy)) != ZF_OK)
-            goto fail_st;
+        m.ema = zf_optim_has_ema(opt);
+        if (test && (st = evaluate(&rs, test, &m)) != ZF_OK) goto fail_st;
         m.seconds = zf_now_seconds() - te;
         if (cfg->checkpoint_path) {
-            if ((st = save_checkpoint(cfg, model, opt, &m, rs.step_ctx)) != ZF_OK) goto fail_st;
+            if ((st = save_checkpoint(cfg, model, opt, train->n, &m, rs.step_ctx)) != ZF_OK) goto fail_st;
             zf_ctx_reset(rs.step_ctx);
             rs.have_ckpt = true;
             rs.ckpt_epoch = m.epoch;

@@ -78,6 +78,11 @@ expect 2 "unknown option '--frobnicate'" "$ZF" train --model mlp --frobnicate 1
 expect 2 "--lr needs a value"        "$ZF" train --model mlp --lr
 expect 2 "unexpected argument 'mlp'" "$ZF" train mlp
 expect 2 "--momentum is for sgd only" "$ZF" train --model mlp --optimizer adam --momentum 0.9
+expect 2 "--ema needs a decay in \[0, 1\) \(e.g. 0.999\), not '1'" "$ZF" train --model mlp --ema 1
+expect 2 "--ema needs a decay in \[0, 1\)" "$ZF" train --model mlp --ema -0.5
+expect 2 "--ema needs a decay in \[0, 1\)" "$ZF" train --model mlp --ema often
+expect 2 "bad value '0' for --validation" "$ZF" train --model mlp --validation 0
+expect 2 "bad value 'best' for --weights" "$ZF" eval --model mlp --checkpoint x --weights best
 expect 2 "--model and --checkpoint are required" "$ZF" eval --model mlp
 expect 2 "bad value 'val' for --split" "$ZF" eval --model mlp --checkpoint x --split val
 expect 2 "unknown option '--nope'"   "$ZF" eval --nope 1
@@ -131,6 +136,48 @@ expect 1 "zerfoo eval: " "$ZF" eval --model mlp --checkpoint "$tmp/noise.st" --d
 expect 1 "zerfoo eval: " "$ZF" eval --model mlp --checkpoint "$tmp/empty.st" --data-dir "$D"
 expect 1 "zerfoo eval: .*missing.st" "$ZF" eval --model mlp --checkpoint "$tmp/missing.st" --data-dir "$D"
 expect 1 "zerfoo train: .*cannot" "$ZF" train --model mlp --data-dir "$D" --epochs 1 --out "$tmp/no/dir/x.st" --progress none
+
+# --- EMA of the weights: evaluated each epoch, saved, used by eval unless --weights train, resumed exactly
+expect 1 "has no EMA weights \(it was trained without --ema\); use --weights train" "$ZF" eval --model mlp --checkpoint "$tmp/mlp.st" --data-dir "$D" --weights ema
+expect 0 '"weights":"train"' "$ZF" eval --model mlp --checkpoint "$tmp/mlp.st" --data-dir "$D"
+expect 1 "no EMA weights, but this optimizer averages them" "$ZF" train --model mlp --data-dir "$D" --epochs 4 --batch-size 32 --ema 0.9 --resume "$tmp/mlp.st"
+ema_out=$("$ZF" train --model mlp --data-dir "$D" --epochs 2 --batch-size 32 --seed 3 --ema 0.9 --out "$tmp/ema.st" \
+          --log "$tmp/ema.jsonl" --progress lines 2>"$tmp/ema.err"); rc=$?
+ema_eval=$("$ZF" eval --model mlp --checkpoint "$tmp/ema.st" --data-dir "$D" 2>&1)
+train_eval=$("$ZF" eval --model mlp --checkpoint "$tmp/ema.st" --data-dir "$D" --weights train 2>&1)
+if [ $rc -eq 0 ] && grep -q "EMA 0.9" <<<"$ema_out" && grep -q "(ema)" "$tmp/ema.err" && python3 -c "
+import json, sys
+o, e, t = (json.loads(x.strip().splitlines()[-1]) for x in sys.argv[1:4])
+assert o['weights'] == 'ema' and o['ema_decay'] == 0.9 and o['eval_set'] == 'test', o
+assert e['weights'] == 'ema' and abs(e['accuracy'] - o['test_accuracy']) < 1e-6, (e, o)
+assert t['weights'] == 'train' and t['loss'] != e['loss'], (t, e)
+assert [json.loads(l)['weights'] for l in open(sys.argv[4])] == ['ema', 'ema']
+" "$ema_out" "$ema_eval" "$train_eval" "$tmp/ema.jsonl"; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL: EMA run (exit $rc):"; echo "$ema_out" | tail -2; echo "$ema_eval"; echo "$train_eval"
+fi
+expect 1 "trained with EMA decay 0.9, this run asks for 0.99" "$ZF" train --model mlp --data-dir "$D" --epochs 3 --batch-size 32 --ema 0.99 --resume "$tmp/ema.st"
+expect 1 "EMA weights \(decay 0.9\), but this optimizer has EMA off" "$ZF" train --model mlp --data-dir "$D" --epochs 3 --batch-size 32 --ema 0 --resume "$tmp/ema.st"
+# one epoch, then a resume (the decay and seed come from the checkpoint): the same file as two epochs straight
+"$ZF" train --model mlp --data-dir "$D" --epochs 1 --batch-size 32 --seed 3 --ema 0.9 --out "$tmp/ema1.st" --progress none >/dev/null 2>&1
+"$ZF" train --model mlp --data-dir "$D" --epochs 2 --batch-size 32 --resume "$tmp/ema1.st" --progress none > "$tmp/ema1.out" 2>&1
+if PYTHONPATH="$(dirname "$0")/../parity" python3 -c "
+import sys, st_io
+a, ma = st_io.load(sys.argv[1]); b, mb = st_io.load(sys.argv[2])
+assert list(a) == list(b) and any(k.endswith('.ema') for k in a), list(a)
+for k in a: assert a[k].tobytes() == b[k].tobytes(), k
+" "$tmp/ema.st" "$tmp/ema1.st"; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL: a resumed EMA run differs from an uninterrupted one"; tail -2 "$tmp/ema1.out"
+fi
+
+# --- a validation split held out of the training set
+expect 0 '216 train / 40 validation samples.*EMA 0.99' "$ZF" train --model mlp --data-dir "$D" --epochs 1 --validation 40 --ema 0.99 --out "$tmp/val.st" --progress none
+expect 0 '"eval_set":"validation"' "$ZF" train --model mlp --data-dir "$D" --epochs 1 --validation 40 --limit-train 100 --limit-test 10 --progress none
+expect 1 "trained on 216 samples, this run has 206" "$ZF" train --model mlp --data-dir "$D" --epochs 2 --validation 50 --resume "$tmp/val.st"
+expect 1 "--validation 256 leaves no training images \(the training set has 256\)" "$ZF" train --model mlp --data-dir "$D" --epochs 1 --validation 256
 
 # --- lenet5 runs too (and prints its parameter count)
 expect 0 "44,426 parameters" "$ZF" train --model lenet5 --data-dir "$D" --epochs 1 --batch-size 64 --limit-train 128 --progress none

@@ -3,7 +3,7 @@
  * ceil mode, count_include_pad, divisor override, exact ties) and their
  * gradient ops, CROSS_ENTROPY (label smoothing, ignored rows, NLL form) and
  * its gradient op, and the in-place optimizer updates SGD_UPDATE /
- * ADAM_UPDATE. References are plain loops in double written here. The
+ * ADAM_UPDATE / EMA_UPDATE. References are plain loops in double written here. The
  * gradient ops are reached the way training reaches them: a forward, then
  * zf_backward with a fixed upstream gradient (the case's last input). */
 #include <math.h>
@@ -382,21 +382,24 @@ static void add_ce(h_suite *s) {
 /* ---- optimizer updates: in = param, grad; two steps with the same
  * gradient. SGD: c->f = lr, momentum, dampening, weight decay, c->i[0]
  * nesterov. Adam: c->f = lr, beta1, beta2, eps; c->i[1] weight decay * 1e3,
- * c->i[0] = 1: AdamW. ---- */
+ * c->i[0] = 1: AdamW. EMA: see add_ema. ---- */
 static int run_update(zf_ctx *ctx, zf_tensor *const *in, const h_case *c, zf_tensor **out) {
     zf_tensor *p = leaf(ctx, in[0]);
     zf_named_tensors *l = zf_named_new(ctx, 1);
     if (!p || !l || zf_named_push(ctx, l, "p", p)) return 0;
     zf_optimizer *opt;
-    if (c->op == ZF_OP_SGD_UPDATE) {
+    bool ema = c->op == ZF_OP_EMA_UPDATE;
+    if (c->op == ZF_OP_SGD_UPDATE || ema) {
         zf_sgd_params h = {c->f[0], c->f[1], c->f[2], c->f[3], c->i[0] != 0};
+        if (ema) h = (zf_sgd_params){.lr = c->f[1]};
         opt = zf_sgd_new(l, &h);
     } else {
         zf_adam_params h = {c->f[0], c->f[1], c->f[2], c->f[3], (double)c->i[1] * 1e-3};
         opt = c->i[0] ? zf_adamw_new(l, &h) : zf_adam_new(l, &h);
     }
     p->grad = zf_clone(ctx, in[1]);
-    bool ok = opt && p->grad && zf_optim_step(opt) == ZF_OK && zf_optim_step(opt) == ZF_OK;
+    bool ok = opt && p->grad && (!ema || zf_optim_set_ema(opt, c->f[0]) == ZF_OK) && zf_optim_step(opt) == ZF_OK &&
+              zf_optim_step(opt) == ZF_OK && (!ema || zf_optim_swap_ema(opt) == ZF_OK);
     zf_optim_free(opt);
     return ok ? h_one(out, p) : 0;
 }
@@ -466,9 +469,49 @@ static void add_updates(h_suite *s) {
     }
 }
 
+/* ---- EMA_UPDATE: in = param, grad (run_update). EMA on with decay
+ * c->f[0], two SGD steps of lr c->f[1] with the same gradient, then the
+ * averages swapped into the parameter (the output). ---- */
+static void ref_ema(const h_case *c, const h_arr *in, h_arr *out) {
+    h_arr_alloc(out, c->dtype, in[0].ndim, in[0].shape);
+    h_arr_want_mag(out);
+    for (int64_t k = 0; k < out->n; k++) {
+        double p = in[0].v[k], a = p;
+        for (int t = 1; t <= 2; t++) {
+            p -= c->f[1] * in[1].v[k];
+            a = c->f[0] * a + (1 - c->f[0]) * p;
+        }
+        out->v[k] = a;
+        out->mag[k] = fabs(a) + fabs(in[0].v[k]);
+    }
+}
+
+static void add_ema(h_suite *s) {
+    const double cfg[3][2] = {{0.999, 0.1}, {0.9, 0.5}, {0, 0.3}}; /* decay, lr */
+    const zf_dtype dts[2] = {ZF_F64, ZF_F32};
+    for (int di = 0; di < 2; di++) {
+        for (int k = 0; k < 3; k++) {
+            h_case c = {0};
+            c.op = c.trace_op = ZF_OP_EMA_UPDATE;
+            c.dtype = dts[di];
+            c.f[0] = cfg[k][0];
+            c.f[1] = cfg[k][1];
+            c.n_in = 2;
+            int64_t shape[2] = {33, 17}, n = k == 1 ? 70001 : 0; /* 70001: several threads' chunks */
+            c.in[0] = n ? h_in(dts[di], 1, &n, H_V_SIGNED, C) : h_in(dts[di], 2, shape, H_V_SIGNED, C);
+            c.in[1] = n ? h_in(dts[di], 1, &n, H_V_SIGNED, C) : h_in(dts[di], 2, shape, H_V_SIGNED, C);
+            c.run = run_update;
+            c.ref = ref_ema;
+            h_label(&c, "ema_update (2 sgd steps, swapped in)");
+            h_add(s, &c);
+        }
+    }
+}
+
 void h_cases_nn(h_suite *s) {
     add_conv(s);
     add_pool(s);
     add_ce(s);
     add_updates(s);
+    add_ema(s);
 }

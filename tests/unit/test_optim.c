@@ -1,7 +1,8 @@
 /* Optimizers against their update formulas written out here in f64 (SGD
- * with momentum / dampening / Nesterov / weight decay, Adam, AdamW), state
- * export and import, skipped parameters, no allocation per step, LR
- * schedules, gradient clipping and bad arguments. */
+ * with momentum / dampening / Nesterov / weight decay, Adam, AdamW), the EMA
+ * of the weights (values, swap, state, misuse), state export and import,
+ * skipped parameters, no allocation per step, LR schedules, gradient
+ * clipping and bad arguments. */
 #include <string.h>
 
 #include "zf_test.h"
@@ -189,6 +190,87 @@ static void test_f32_and_skip(void) {
     zf_ctx_free(ctx);
 }
 
+/* A parameter list {"w": make_param, "frozen": [2] ones, never a gradient}. */
+static zf_named_tensors *ema_params(zf_ctx *ctx) {
+    zf_named_tensors *l = zf_named_new(ctx, 2);
+    zf_tensor *q = zf_ones(ctx, ZF_F64, 1, (int64_t[]){2});
+    zf_requires_grad(q, true);
+    zf_named_push(ctx, l, "w", make_param(ctx));
+    zf_named_push(ctx, l, "frozen", q);
+    return l;
+}
+
+/* The EMA follows avg = d * avg + (1 - d) * p after every step, from the
+ * parameters at zf_optim_set_ema, for a parameter without a gradient too;
+ * a swap exchanges the values bit for bit and a second one restores them;
+ * the state carries the averages (a loaded copy continues bit for bit);
+ * misuse is refused. */
+static void test_ema(void) {
+    zf_ctx *ctx = zf_ctx_new(NULL), *tmp = zf_ctx_new(NULL);
+    zf_named_tensors *l = ema_params(ctx);
+    zf_tensor *p = l->tensors[0], *q = l->tensors[1];
+    const sgd_ref h = {0.1, 0.9, 0, 0, false};
+    zf_sgd_params hp = {.lr = h.lr, .momentum = h.mom};
+    zf_optimizer *opt = zf_sgd_new(l, &hp);
+    CHECK(!zf_optim_has_ema(opt) && isnan(zf_optim_ema_decay(opt)));
+    CHECK(zf_optim_swap_ema(opt) == ZF_ERR_INVALID_ARG && strstr(zf_last_error(), "EMA is off"));
+    CHECK(zf_optim_set_ema(opt, 1.0) == ZF_ERR_INVALID_ARG && strstr(zf_last_error(), "[0, 1)"));
+    CHECK(zf_optim_set_ema(opt, -0.1) == ZF_ERR_INVALID_ARG && zf_optim_set_ema(opt, NAN) == ZF_ERR_INVALID_ARG);
+    CHECK(zf_optim_set_ema(NULL, 0.5) == ZF_ERR_INVALID_ARG && !zf_optim_has_ema(opt));
+    run_steps(opt, p, 0, 2);
+    /* averaging starts from the parameters of now */
+    CHECK(zf_optim_set_ema(opt, 0.9) == ZF_OK && zf_optim_has_ema(opt) && zf_optim_ema_decay(opt) == 0.9);
+    double avg[N], ref[N];
+    for (int i = 0; i < N; i++) avg[i] = ((double *)zf_data(p))[i];
+    for (int s = 2; s < 7; s++) {
+        run_steps(opt, p, s, 1);
+        for (int i = 0; i < N; i++) ref[i] = 0.5 - 0.2 * i;
+        ref_sgd(&h, ref, s + 1);
+        for (int i = 0; i < N; i++) avg[i] = 0.9 * avg[i] + 0.1 * ref[i];
+    }
+    CHECK(max_diff(p, ref) < 1e-12);
+    double trained[N];
+    memcpy(trained, zf_data(p), sizeof trained);
+    CHECK(zf_optim_swap_ema(opt) == ZF_OK && zf_optim_ema_swapped(opt));
+    CHECK(max_diff(p, avg) < 1e-12);
+    CHECK(((double *)zf_data(q))[0] == 1.0 && ((double *)zf_data(q))[1] == 1.0);
+    /* while swapped: no step, no state export or import */
+    CHECK(zf_optim_step(opt) == ZF_ERR_INVALID_ARG && strstr(zf_last_error(), "swap"));
+    CHECK(zf_optim_state(opt, tmp) == NULL && zf_last_status() == ZF_ERR_INVALID_ARG);
+    CHECK(zf_optim_load_state(opt, zf_named_new(tmp, 0)) == ZF_ERR_INVALID_ARG);
+    CHECK(zf_optim_swap_ema(opt) == ZF_OK && !zf_optim_ema_swapped(opt));
+    CHECK(memcmp(zf_data(p), trained, sizeof trained) == 0);
+    /* a new decay keeps the averages */
+    CHECK(zf_optim_set_ema(opt, 0.5) == ZF_OK && zf_optim_ema_decay(opt) == 0.5);
+    zf_named_tensors *st = zf_optim_state(opt, tmp);
+    CHECK(st && st->n == 3 && zf_named_find(st, "w.momentum_buffer") && zf_named_find(st, "frozen.ema"));
+    zf_tensor *wa = st ? zf_named_find(st, "w.ema") : NULL;
+    CHECK(wa && max_diff(wa, avg) < 1e-12);
+    /* a copy loaded from the state continues bit for bit */
+    zf_named_tensors *l2 = ema_params(ctx);
+    zf_copy_(l2->tensors[0], p);
+    zf_optimizer *opt2 = zf_sgd_new(l2, &hp);
+    CHECK(zf_optim_set_ema(opt2, 0.5) == ZF_OK && zf_optim_load_state(opt2, st) == ZF_OK);
+    run_steps(opt, p, 7, 3);
+    run_steps(opt2, l2->tensors[0], 7, 3);
+    CHECK(zf_optim_swap_ema(opt) == ZF_OK && zf_optim_swap_ema(opt2) == ZF_OK);
+    CHECK(memcmp(zf_data(p), zf_data(l2->tensors[0]), N * sizeof(double)) == 0);
+    CHECK(memcmp(zf_data(q), zf_data(l2->tensors[1]), 2 * sizeof(double)) == 0);
+    CHECK(zf_optim_swap_ema(opt) == ZF_OK && zf_optim_swap_ema(opt2) == ZF_OK);
+    /* averages into an optimizer without EMA, or none into one with it */
+    zf_optimizer *plain = zf_sgd_new(ema_params(ctx), &hp);
+    CHECK(zf_optim_load_state(plain, st) == ZF_ERR_FORMAT && strstr(zf_last_error(), "EMA is off"));
+    zf_named_tensors *no_avg = zf_named_new(tmp, 1);
+    zf_named_push(tmp, no_avg, "w.momentum_buffer", zf_named_find(st, "w.momentum_buffer"));
+    CHECK(zf_optim_load_state(opt2, no_avg) == ZF_ERR_FORMAT && strstr(zf_last_error(), "0 of 2"));
+    CHECK(zf_optim_load_state(plain, no_avg) == ZF_OK);
+    zf_optim_free(plain);
+    zf_optim_free(opt2);
+    zf_optim_free(opt);
+    zf_ctx_free(tmp);
+    zf_ctx_free(ctx);
+}
+
 static void test_bad_args(void) {
     zf_ctx *ctx = zf_ctx_new(NULL);
     zf_tensor *p = make_param(ctx);
@@ -274,6 +356,7 @@ int main(void) {
     test_sgd();
     test_adam();
     test_f32_and_skip();
+    test_ema();
     test_bad_args();
     test_schedules();
     test_clip();

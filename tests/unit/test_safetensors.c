@@ -267,6 +267,59 @@ static void test_checkpoint(void) {
     zf_ctx_free(step);
 }
 
+static bool same_state(const trainee *a, const trainee *b) {
+    bool same = a->sd->n == b->sd->n;
+    for (int i = 0; same && i < a->sd->n; i++)
+        same = memcmp(zf_data(a->sd->tensors[i]), zf_data(b->sd->tensors[i]), zf_nbytes(a->sd->tensors[i])) == 0;
+    return same;
+}
+
+/* Checkpoints with the EMA of the weights: saved and restored (a resumed
+ * run continues bit for bit, averages included), loadable as the model's
+ * weights (zf_checkpoint_load_ema), and refused where EMA does not match.
+ * Runs after test_checkpoint, whose checkpoint has no EMA. */
+static void test_checkpoint_ema(void) {
+    zf_ctx *step = zf_ctx_new(NULL);
+    trainee a = make_trainee(1, 7), b = make_trainee(2, 7), c = make_trainee(3, 7);
+    CHECK(zf_optim_set_ema(a.opt, 0.9) == ZF_OK && zf_optim_set_ema(b.opt, 0.9) == ZF_OK);
+    for (int k = 0; k < 3; k++) train_step(&a, step, k);
+    const char *p = path_of("ema.safetensors");
+    CHECK(zf_checkpoint_save(p, a.sd, a.opt, NULL) == ZF_OK);
+    zf_safetensors *st = zf_safetensors_open(p);
+    CHECK(st && zf_safetensors_find(st, "optim.0.weight.ema") >= 0 && zf_safetensors_find(st, "optim.1.bias.ema") >= 0 &&
+          zf_safetensors_meta_get(st, "ema_decay") && strtod(zf_safetensors_meta_get(st, "ema_decay"), NULL) == 0.9);
+    zf_safetensors_close(st);
+    /* the averaged weights as the model's (BatchNorm's buffers as saved) */
+    zf_checkpoint_meta got;
+    memset(&got, 0, sizeof got);
+    CHECK(zf_checkpoint_load_ema(p, c.sd, &got) == ZF_OK && got.ema_decay == 0.9);
+    CHECK(zf_optim_swap_ema(a.opt) == ZF_OK);
+    CHECK(same_state(&a, &c));
+    CHECK(zf_optim_swap_ema(a.opt) == ZF_OK);
+    /* resume with the averages: bit for bit, averages included */
+    memset(&got, 0, sizeof got);
+    CHECK(zf_checkpoint_load(p, b.sd, b.opt, &got) == ZF_OK && got.ema_decay == 0.9);
+    bool same = true;
+    for (int k = 3; k < 6; k++) same &= train_step(&a, step, k) == train_step(&b, step, k);
+    CHECK(same && same_state(&a, &b));
+    CHECK(zf_optim_swap_ema(a.opt) == ZF_OK && zf_optim_swap_ema(b.opt) == ZF_OK);
+    CHECK(same_state(&a, &b));
+    CHECK(zf_optim_swap_ema(a.opt) == ZF_OK && zf_optim_swap_ema(b.opt) == ZF_OK);
+    /* EMA on one side only */
+    CHECK(zf_checkpoint_load(p, c.sd, c.opt, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "EMA weights (decay 0.9)"));
+    const char *plain = path_of("ckpt.safetensors");
+    CHECK(zf_checkpoint_load(plain, b.sd, b.opt, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "no EMA weights"));
+    memset(&got, 0, sizeof got);
+    CHECK(zf_checkpoint_load(plain, c.sd, NULL, &got) == ZF_OK && isnan(got.ema_decay));
+    float before = ((float *)zf_data(c.sd->tensors[0]))[0];
+    CHECK(zf_checkpoint_load_ema(plain, c.sd, NULL) == ZF_ERR_INVALID_ARG && strstr(zf_last_error(), "no EMA"));
+    CHECK(((float *)zf_data(c.sd->tensors[0]))[0] == before);
+    free_trainee(&a);
+    free_trainee(&b);
+    free_trainee(&c);
+    zf_ctx_free(step);
+}
+
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/zf_test_st_XXXXXX");
     if (!mkdtemp(g_dir)) return 1;
@@ -275,6 +328,7 @@ int main(void) {
     test_hostile();
     test_atomic(ctx);
     test_checkpoint();
+    test_checkpoint_ema();
     zf_ctx_free(ctx);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);

@@ -1,5 +1,6 @@
 /* The trainer on a tiny synthetic dataset: determinism (run after run, 1 vs
- * 2 threads), resume after epoch 2 equal to an uninterrupted run, a NaN loss
+ * 2 threads), resume after epoch 2 equal to an uninterrupted run (also with
+ * the EMA of the weights), evaluation with the EMA averages, a NaN loss
  * stopping the run with the last checkpoint intact, the JSONL log, progress
  * output, resume errors, and steady-state steps not growing the step context. */
 #include <stdlib.h>
@@ -74,6 +75,8 @@ typedef struct {
     bool sgd;
     bool hflip;
     int32_t shift;            /* augment.max_shift */
+    double ema;               /* cfg.ema_decay */
+    int64_t n_train;          /* training samples (0: N_TRAIN) */
     int64_t nan_at_step;      /* poison this 0-based step's batch (0: never) */
     zf_progress_mode progress;
     FILE *progress_file;
@@ -133,7 +136,7 @@ static void run(run_spec *r) {
     zf_engine *eng = zf_cpu_engine_new(r->threads);
     zf_ctx *data = zf_ctx_new(eng), *params = zf_ctx_new(eng);
     zf_dataset train, test;
-    r->status = make_data(data, N_TRAIN, 11, &train);
+    r->status = make_data(data, r->n_train ? r->n_train : N_TRAIN, 11, &train);
     if (r->status == ZF_OK) r->status = make_data(data, N_TEST, 12, &test);
     zf_nn nn = zf_nn_init(params, ZF_F32, r->init_seed);
     zf_module *model = make_model(&nn, r->hidden ? r->hidden : 32);
@@ -169,6 +172,7 @@ static void run(run_spec *r) {
     cfg.hflip = r->hflip;
     cfg.augment.max_shift = r->shift;
     cfg.augment.fill = -0.5f;
+    cfg.ema_decay = r->ema;
     cfg.on_batch = batch_hook;
     cfg.on_epoch = epoch_hook;
     cfg.user = r;
@@ -227,11 +231,12 @@ static void test_determinism_and_learning(void) {
     CHECK(a.reserved_first > 0 && a.reserved_last == a.reserved_first);
 }
 
-static void test_resume(bool sgd) {
+static void test_resume(bool sgd, double ema) {
     remove(path_in("ckpt.safetensors"));
     /* the SGD run also augments (flips and shifts): the draws of a resumed
        epoch must be those of the uninterrupted run */
-    run_spec full = {.threads = 1, .epochs = 4, .init_seed = 3, .sgd = sgd, .hflip = sgd, .shift = sgd ? 2 : 0};
+    run_spec full = {.threads = 1, .epochs = 4, .init_seed = 3, .sgd = sgd, .hflip = sgd, .shift = sgd ? 2 : 0,
+                     .ema = ema};
     run(&full);
     run_spec first = full;
     first.epochs = 2;
@@ -262,8 +267,34 @@ static void test_resume(bool sgd) {
     run(&again);
     CHECK(again.status == ZF_OK && again.n_metrics == 0 && again.result.epochs == 4);
     CHECK(memcmp(&again.result.last.test_accuracy, &full.metrics[3].test_accuracy, 8) == 0);
+    CHECK(again.result.last.ema == (ema > 0) && full.metrics[3].ema == (ema > 0));
     CHECK(same_params(&again, &full));
     free(first.ckpt_copy);
+}
+
+/* EMA changes what is evaluated, not what is trained: the same training
+ * curve and final weights, other test metrics. */
+static void test_ema_evaluation(void) {
+    run_spec plain = {.threads = 1, .epochs = 3, .init_seed = 3};
+    run_spec avg = plain;
+    avg.ema = 0.9;
+    run(&plain);
+    run(&avg);
+    CHECK(plain.status == ZF_OK && avg.status == ZF_OK && avg.n_metrics == 3);
+    CHECK(same_params(&plain, &avg));
+    bool same_train = plain.n_metrics == avg.n_metrics, other_test = false;
+    for (int i = 0; same_train && i < plain.n_metrics; i++) {
+        same_train = memcmp(&plain.metrics[i].train_loss, &avg.metrics[i].train_loss, 8) == 0 &&
+                     memcmp(&plain.metrics[i].train_accuracy, &avg.metrics[i].train_accuracy, 8) == 0;
+        other_test |= plain.metrics[i].test_loss != avg.metrics[i].test_loss;
+        CHECK(avg.metrics[i].ema && !plain.metrics[i].ema);
+    }
+    CHECK(same_train && other_test);
+    /* a decay outside [0, 1) */
+    run_spec bad = plain;
+    bad.ema = 1.0;
+    run(&bad);
+    CHECK(bad.status == ZF_ERR_INVALID_ARG && strstr(bad.error, "EMA decay") && bad.n_metrics == 0);
 }
 
 /* With hflip, each image of a batch is the loader's image or its mirror,
@@ -338,6 +369,26 @@ static void test_resume_errors(void) {
     run_spec aug = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .shift = 1};
     run(&aug);
     CHECK(aug.status == ZF_ERR_INVALID_ARG && strstr(aug.error, "augmentation") != NULL);
+    /* other training data */
+    run_spec fewer = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .n_train = N_TRAIN - 10};
+    run(&fewer);
+    CHECK(fewer.status == ZF_ERR_INVALID_ARG && strstr(fewer.error, "trained on 320 samples, this run has 310") &&
+          fewer.n_metrics == 0);
+    /* EMA on one side only, or another decay */
+    run_spec ema_on = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck, .ema = 0.9};
+    run(&ema_on);
+    CHECK(ema_on.status == ZF_ERR_FORMAT && strstr(ema_on.error, "no EMA weights") && ema_on.n_metrics == 0);
+    const char *ck_ema = path_in("ckpt_err_ema.safetensors");
+    run_spec base_ema = {.threads = 1, .epochs = 1, .init_seed = 3, .ckpt = ck_ema, .ema = 0.9};
+    run(&base_ema);
+    CHECK(base_ema.status == ZF_OK);
+    run_spec ema_off = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck_ema};
+    run(&ema_off);
+    CHECK(ema_off.status == ZF_ERR_FORMAT && strstr(ema_off.error, "EMA weights (decay 0.9)") && ema_off.n_metrics == 0);
+    run_spec ema_other = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = ck_ema, .ema = 0.99};
+    run(&ema_other);
+    CHECK(ema_other.status == ZF_ERR_INVALID_ARG && strstr(ema_other.error, "EMA decay 0.9") &&
+          ema_other.n_metrics == 0);
     run_spec missing = {.threads = 1, .epochs = 2, .init_seed = 3, .resume = path_in("nope.safetensors")};
     run(&missing);
     CHECK(missing.status != ZF_OK);
@@ -372,7 +423,7 @@ static const char *skip_ws(const char *p) {
     return p;
 }
 
-/* Parses {"key":number|null,...}; stores up to 16 keys. */
+/* Parses {"key":number|null|"string",...}; stores up to 16 keys. */
 static bool parse_flat_json(const char *s, char keys[16][32], int *nkeys) {
     const char *p = skip_ws(s);
     *nkeys = 0;
@@ -390,6 +441,10 @@ static bool parse_flat_json(const char *s, char keys[16][32], int *nkeys) {
         p = skip_ws(p);
         if (strncmp(p, "null", 4) == 0) {
             p += 4;
+        } else if (*p == '"') {
+            const char *e = strchr(p + 1, '"');
+            if (!e) return false;
+            p = e + 1;
         } else {
             char *end;
             strtod(p, &end);
@@ -421,7 +476,7 @@ static void test_log_and_progress(void) {
     int n = 0;
     bool ok = true;
     const char *want[] = {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
-                          "lr", "samples_per_sec", "seconds"};
+                          "weights", "lr", "samples_per_sec", "seconds"};
     while (f && fgets(line, sizeof line, f)) {
         char keys[16][32];
         int nk;
@@ -491,8 +546,11 @@ int main(void) {
         return 1;
     }
     test_determinism_and_learning();
-    test_resume(false);
-    test_resume(true);
+    test_resume(false, 0);
+    test_resume(true, 0);
+    test_resume(false, 0.9);
+    test_resume(true, 0.8);
+    test_ema_evaluation();
     test_hflip();
     test_resume_errors();
     test_nan_stop();

@@ -1,5 +1,6 @@
 /* zerfoo eval: loss and accuracy of a checkpoint written by zerfoo train,
  * printed as one JSON object. Exit 0 ok, 1 failure, 2 usage error. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,13 +18,15 @@ static void eval_usage(FILE *f) {
             "  --data-dir DIR     where the IDX files are (see zerfoo train --help)\n"
             "  --split NAME       test (default) or train\n"
             "  --norm NAME        mean-std (default) or unit: as the model was trained\n"
+            "  --weights NAME     ema (the moving average of 'zerfoo train --ema'; the default when the\n"
+            "                     checkpoint has it) or train (the weights of the last step)\n"
             "  --batch-size B     evaluation batch size (default 1000)\n"
             "  --limit N          the first N samples only\n"
             "  --threads N        CPU threads\n");
 }
 
 int zf_cmd_eval(int argc, char **argv) {
-    const char *model_name = NULL, *ckpt = NULL, *dataset = "fashion-mnist", *dir = NULL;
+    const char *model_name = NULL, *ckpt = NULL, *dataset = "fashion-mnist", *dir = NULL, *weights = NULL;
     zf_data_split split = ZF_SPLIT_TEST;
     int64_t batch = 1000, limit = 0;
     zf_image_norm norm;
@@ -46,6 +49,10 @@ int zf_cmd_eval(int argc, char **argv) {
         else if (strcmp(f, "--dataset") == 0) dataset = v;
         else if (strcmp(f, "--norm") == 0) ok = zf_cli_parse_norm(v, &norm);
         else if (strcmp(f, "--data-dir") == 0) dir = v;
+        else if (strcmp(f, "--weights") == 0) {
+            ok = strcmp(v, "ema") == 0 || strcmp(v, "train") == 0;
+            weights = v;
+        }
         else if (strcmp(f, "--split") == 0) {
             ok = strcmp(v, "test") == 0 || strcmp(v, "train") == 0;
             split = strcmp(v, "train") == 0 ? ZF_SPLIT_TRAIN : ZF_SPLIT_TEST;
@@ -80,14 +87,25 @@ int zf_cmd_eval(int argc, char **argv) {
     snprintf(meta.model, sizeof meta.model, "%s", model_name);
     zf_named_tensors *state = zf_module_state_dict(model, ctx);
     if (!state || zf_checkpoint_load(ckpt, state, NULL, &meta) != ZF_OK) goto fail;
+    bool has_ema = !isnan(meta.ema_decay);
+    if (!weights) weights = has_ema ? "ema" : "train";
+    if (strcmp(weights, "ema") == 0) {
+        if (!has_ema) {
+            fprintf(stderr, "zerfoo eval: %s has no EMA weights (it was trained without --ema); use --weights train\n",
+                    ckpt);
+            zf_ctx_free(ctx);
+            return 1;
+        }
+        if (zf_checkpoint_load_ema(ckpt, state, &meta) != ZF_OK) goto fail;
+    }
     zf_dataset ds;
     if (zf_cli_load_dataset(ctx, dataset, dir, split, &norm, limit, &ds) != ZF_OK) goto fail;
     double loss, acc;
     if (zf_evaluate(model, &ds, batch, NULL, &loss, &acc) != ZF_OK) goto fail;
     printf("{\"model\":\"%s\",\"checkpoint\":", model_name);
     zf_cli_json_str(stdout, ckpt);
-    printf(",\"epoch\":%lld,\"split\":\"%s\",\"samples\":%lld", (long long)meta.epoch,
-           split == ZF_SPLIT_TRAIN ? "train" : "test", (long long)ds.n);
+    printf(",\"epoch\":%lld,\"split\":\"%s\",\"samples\":%lld,\"weights\":\"%s\"", (long long)meta.epoch,
+           split == ZF_SPLIT_TRAIN ? "train" : "test", (long long)ds.n, weights);
     zf_cli_json_num("loss", loss);
     zf_cli_json_num("accuracy", acc);
     printf("}\n");

@@ -16,7 +16,7 @@ static void train_usage(FILE *f) {
     fprintf(f,
             "usage: zerfoo train --model mlp|lenet5 [options]\n\n"
             "Trains an image classifier on Fashion-MNIST (cross-entropy), evaluates it on the 10k test set\n"
-            "after every epoch and prints one JSON object as the last line of stdout.\n\n"
+            "(or a validation split) after every epoch and prints one JSON object as the last line of stdout.\n\n"
             "options:\n"
             "  --model NAME          mlp (784-128-10, 101,770 parameters) or lenet5 (44,426 parameters)\n"
             "  --dataset NAME        fashion-mnist (default)\n"
@@ -40,6 +40,11 @@ static void train_usage(FILE *f) {
             "                        hflip or flip (mirror left-right with probability 1/2), shift (translate\n"
             "                        by up to 2 pixels each way, blank pixels shifted in; shift:N for N)\n"
             "  --hflip               the same as --augment hflip\n"
+            "  --ema D               keep an exponential moving average of the weights, updated after every\n"
+            "                        step as avg = D*avg + (1-D)*weights, D in [0, 1) (e.g. 0.999); each\n"
+            "                        epoch is evaluated with the average, which the checkpoint keeps next to\n"
+            "                        the weights (zerfoo eval uses it by default). 0: off (the default; on\n"
+            "                        resume the checkpoint's decay unless given)\n"
             "  --norm NAME           mean-std (default: (pixel/255 - 0.2860)/0.3530) or unit (pixel/255)\n"
             "  --seed S              initialization, data order and dropout (default 0; on resume the\n"
             "                        checkpoint's seed unless given)\n"
@@ -50,7 +55,9 @@ static void train_usage(FILE *f) {
             "  --threads N           CPU threads (default: $ZF_NUM_THREADS or all CPUs)\n"
             "  --progress MODE       auto (bar on a terminal, else lines), bar, lines or none\n"
             "  --limit-train N       train on the first N samples only (quick runs)\n"
-            "  --limit-test N        evaluate on the first N test samples only\n");
+            "  --limit-test N        evaluate on the first N test samples only\n"
+            "  --validation N        hold out the last N training images: train on the others and evaluate\n"
+            "                        on these instead of the test set (to choose a recipe without it)\n");
 }
 
 typedef struct {
@@ -59,9 +66,9 @@ typedef struct {
     double label_smoothing;
     bool he_init;
     zf_augment augment;
-    int64_t epochs, batch_size, limit_train, limit_test;
-    double lr, momentum, weight_decay, warmup_epochs;
-    bool lr_set, wd_set, seed_set;
+    int64_t epochs, batch_size, limit_train, limit_test, validation;
+    double lr, momentum, weight_decay, warmup_epochs, ema;
+    bool lr_set, wd_set, seed_set, ema_set;
     uint64_t seed;
     zf_progress_mode progress;
 } train_args;
@@ -138,6 +145,14 @@ static int parse_train_args(int argc, char **argv, train_args *a) {
             ok = zf_parse_i64(v, &a->batch_size) && a->batch_size >= 1 && a->batch_size <= 1000000;
         else if (strcmp(f, "--limit-train") == 0) ok = zf_parse_i64(v, &a->limit_train) && a->limit_train >= 1;
         else if (strcmp(f, "--limit-test") == 0) ok = zf_parse_i64(v, &a->limit_test) && a->limit_test >= 1;
+        else if (strcmp(f, "--validation") == 0) ok = zf_parse_i64(v, &a->validation) && a->validation >= 1;
+        else if (strcmp(f, "--ema") == 0) {
+            if (!zf_parse_f64(v, &a->ema) || !(a->ema >= 0 && a->ema < 1)) {
+                fprintf(stderr, "zerfoo train: --ema needs a decay in [0, 1) (e.g. 0.999), not '%s'\n", v);
+                return 2;
+            }
+            a->ema_set = true;
+        }
         else if (strcmp(f, "--lr") == 0) ok = (a->lr_set = zf_parse_f64(v, &a->lr)) && a->lr > 0;
         else if (strcmp(f, "--momentum") == 0) ok = zf_parse_f64(v, &a->momentum) && a->momentum >= 0 && a->momentum < 1;
         else if (strcmp(f, "--weight-decay") == 0) ok = (a->wd_set = zf_parse_f64(v, &a->weight_decay)) && a->weight_decay >= 0;
@@ -201,10 +216,10 @@ static zf_optimizer *make_optimizer(const train_args *a, const zf_named_tensors 
     return w ? zf_adamw_new(params, &p) : zf_adam_new(params, &p);
 }
 
-/* The seed a checkpoint was trained with (loads it into the model, which
- * the trainer's resume overwrites again). */
-static zf_status checkpoint_seed(const char *path, zf_module *model, const char *model_name, zf_ctx *ctx,
-                                 uint64_t *seed) {
+/* The seed and EMA decay (0: none) a checkpoint was trained with (loads it
+ * into the model, which the trainer's resume overwrites again). */
+static zf_status checkpoint_settings(const char *path, zf_module *model, const char *model_name, zf_ctx *ctx,
+                                     uint64_t *seed, double *ema) {
     zf_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
     snprintf(meta.model, sizeof meta.model, "%s", model_name);
@@ -217,7 +232,32 @@ static zf_status checkpoint_seed(const char *path, zf_module *model, const char 
     if (!s || !zf_parse_i64(s, &v) || v < 0)
         return zf_set_error(ZF_ERR_FORMAT, "%s: no seed in the checkpoint metadata", path);
     *seed = (uint64_t)v;
+    *ema = isnan(meta.ema_decay) ? 0 : meta.ema_decay;
     return ZF_OK;
+}
+
+/* The training set, and the set each epoch is evaluated on: the test set, or
+ * with --validation N the last N training images (the rest is trained on). */
+static zf_status load_data(zf_ctx *ctx, const train_args *a, zf_dataset *train, zf_dataset *eval) {
+    if (!a->validation) {
+        zf_status st = zf_cli_load_dataset(ctx, a->dataset, a->data_dir, ZF_SPLIT_TRAIN, &a->norm, a->limit_train, train);
+        if (st != ZF_OK) return st;
+        return zf_cli_load_dataset(ctx, a->dataset, a->data_dir, ZF_SPLIT_TEST, &a->norm, a->limit_test, eval);
+    }
+    zf_dataset all;
+    zf_status st = zf_cli_load_dataset(ctx, a->dataset, a->data_dir, ZF_SPLIT_TRAIN, &a->norm, 0, &all);
+    if (st != ZF_OK) return st;
+    int64_t n = all.n - a->validation;
+    if (n < 1)
+        return zf_set_error(ZF_ERR_INVALID_ARG, "--validation %lld leaves no training images (the training set has %lld)",
+                            (long long)a->validation, (long long)all.n);
+    int64_t n_train = a->limit_train > 0 && a->limit_train < n ? a->limit_train : n;
+    int64_t n_eval = a->limit_test > 0 && a->limit_test < a->validation ? a->limit_test : a->validation;
+    zf_tensor *tx = zf_narrow(ctx, all.x, 0, 0, n_train), *ty = zf_narrow(ctx, all.y, 0, 0, n_train);
+    zf_tensor *vx = zf_narrow(ctx, all.x, 0, n, n_eval), *vy = zf_narrow(ctx, all.y, 0, n, n_eval);
+    if (!tx || !ty || !vx || !vy) return zf_last_status();
+    st = zf_dataset_from_tensors(train, tx, ty, all.num_classes);
+    return st != ZF_OK ? st : zf_dataset_from_tensors(eval, vx, vy, all.num_classes);
 }
 
 int zf_cmd_train(int argc, char **argv) {
@@ -229,24 +269,28 @@ int zf_cmd_train(int argc, char **argv) {
     zf_optimizer *opt = NULL;
     zf_dataset train, test;
     if (!data || !params) goto fail;
-    if (zf_cli_load_dataset(data, a.dataset, a.data_dir, ZF_SPLIT_TRAIN, &a.norm, a.limit_train, &train) != ZF_OK ||
-        zf_cli_load_dataset(data, a.dataset, a.data_dir, ZF_SPLIT_TEST, &a.norm, a.limit_test, &test) != ZF_OK)
-        goto fail;
+    if (load_data(data, &a, &train, &test) != ZF_OK) goto fail;
     zf_nn nn = zf_nn_init(params, ZF_F32, a.seed);
     zf_module *model = zf_model_build(&nn, a.model);
     if (!model || (a.he_init && zf_model_init_he(model, &nn) != ZF_OK)) goto fail;
-    if (a.resume && !a.seed_set) {
-        if (checkpoint_seed(a.resume, model, a.model, data, &a.seed) != ZF_OK) goto fail;
+    if (a.resume && (!a.seed_set || !a.ema_set)) {
+        uint64_t seed = 0;
+        double ema = 0;
+        if (checkpoint_settings(a.resume, model, a.model, data, &seed, &ema) != ZF_OK) goto fail;
+        if (!a.seed_set) a.seed = seed;
+        if (!a.ema_set) a.ema = ema;
     }
     zf_named_tensors *plist = zf_module_named_parameters(model, params);
     if (!plist || !(opt = make_optimizer(&a, plist))) goto fail;
 
     char nbuf[32];
-    printf("zerfoo train: %s (%s parameters) on %s: %lld train / %lld test samples, %s lr %g (%s), batch %lld, "
-           "%lld epochs, seed %" PRIu64 ", %d threads\n",
+    char ema[32] = "";
+    if (a.ema > 0) snprintf(ema, sizeof ema, ", EMA %g", a.ema);
+    printf("zerfoo train: %s (%s parameters) on %s: %lld train / %lld %s samples, %s lr %g (%s), batch %lld, "
+           "%lld epochs%s, seed %" PRIu64 ", %d threads\n",
            a.model, zf_cli_thousands(zf_module_num_parameters(model), nbuf, sizeof nbuf), a.dataset,
-           (long long)train.n, (long long)test.n, a.optimizer, zf_optim_lr(opt), a.schedule, (long long)a.batch_size,
-           (long long)a.epochs, a.seed, zf_cli_threads());
+           (long long)train.n, (long long)test.n, a.validation ? "validation" : "test", a.optimizer, zf_optim_lr(opt),
+           a.schedule, (long long)a.batch_size, (long long)a.epochs, ema, a.seed, zf_cli_threads());
     fflush(stdout);
 
     zf_trainer_config cfg = zf_trainer_defaults();
@@ -260,6 +304,7 @@ int zf_cmd_train(int argc, char **argv) {
     cfg.progress = stderr;
     cfg.progress_mode = a.progress;
     cfg.label_smoothing = a.label_smoothing;
+    cfg.ema_decay = a.ema;
     cfg.augment = a.augment;
     cfg.augment.fill = zf_image_norm_blank(&a.norm);
     zf_lr_schedule sched = {.kind = ZF_LR_COSINE, .base_lr = zf_optim_lr(opt), .min_lr = 0};
@@ -288,6 +333,8 @@ int zf_cmd_train(int argc, char **argv) {
     zf_cli_json_num("train_accuracy", r.last.train_accuracy);
     zf_cli_json_num("test_loss", r.last.test_loss);
     zf_cli_json_num("test_accuracy", r.last.test_accuracy);
+    printf(",\"eval_set\":\"%s\",\"weights\":\"%s\"", a.validation ? "validation" : "test", r.last.ema ? "ema" : "train");
+    if (a.ema > 0) zf_cli_json_num("ema_decay", a.ema);
     zf_cli_json_num("train_samples_per_sec", r.train_samples_per_sec);
     zf_cli_json_num("seconds", r.seconds);
     printf("}\n");

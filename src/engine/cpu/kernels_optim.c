@@ -1,17 +1,21 @@
 /* CPU optimizer updates, in place: SGD_UPDATE (param, grad, momentum
- * buffer) and ADAM_UPDATE (param, grad, exp_avg, exp_avg_sq). out is
- * in[0] (the parameter); SGD without momentum has no buffer operand. Every operand is contiguous, of one shape and of
- * the parameter's dtype (f32 or f64); arithmetic is in that dtype, in the
- * order of PyTorch's single-tensor implementations (torch/optim/sgd.py,
- * adam.py, adamw.py in 1.13), with the scalar factors computed in double. */
+ * buffer), ADAM_UPDATE (param, grad, exp_avg, exp_avg_sq) and EMA_UPDATE
+ * (average, param). out is in[0] (the parameter, or the average); SGD
+ * without momentum has no buffer operand. Every operand is contiguous, of
+ * one shape and of the output's dtype (f32 or f64); arithmetic is in that
+ * dtype, in the order of PyTorch's single-tensor implementations
+ * (torch/optim/sgd.py, adam.py, adamw.py in 1.13), with the scalar factors
+ * computed in double. EMA: a = decay * a + (1 - decay) * p, as
+ * torch.optim.swa_utils.AveragedModel's EMA (or timm's ModelEmaV2) writes
+ * it, both factors rounded to the dtype once. */
 #include <math.h>
 
 #include "engine/cpu/cpu.h"
 
 typedef struct {
     const zf_op_call *c;
-    char *p, *m, *v;
-    const char *g;
+    char *p, *m, *v; /* the output (parameter or EMA average), operands 2 and 3 */
+    const char *g;   /* operand 1: the gradient (the parameter for EMA) */
 } upd_job;
 
 /* The Adam update loop with the (AdamW-decayed) parameter PD and the
@@ -60,6 +64,10 @@ typedef struct {
         const T step_size = (T)(lr / q->f[5]), bc2_sqrt = (T)sqrt(q->f[6]);                  \
         const int mode = q->i[0] ? 2 : wd_d != 0 ? 1 : 0; /* 2 AdamW, 1 L2 decay, 0 none */   \
         ADAM_LOOP(T, SQRT)                                                                   \
+    }                                                                                        \
+    static void ema_##T(const zf_op_params *q, T *a, const T *p, int64_t n) {                 \
+        const T d = (T)q->f[0], c = (T)(1.0 - q->f[0]);                                      \
+        for (int64_t i = 0; i < n; i++) a[i] = d * a[i] + c * p[i];                          \
     }
 DEFINE_UPDATES(float, sqrtf)
 DEFINE_UPDATES(double, sqrt)
@@ -69,7 +77,12 @@ static void upd_chunk(void *arg, int64_t b, int64_t e) {
     const zf_op_call *c = j->c;
     bool f64 = c->out->dtype == ZF_F64;
     size_t es = f64 ? 8 : 4, o = (size_t)b * es;
-    if (c->op == ZF_OP_SGD_UPDATE) {
+    if (c->op == ZF_OP_EMA_UPDATE) {
+        if (f64)
+            ema_double(&c->p, (double *)(j->p + o), (const double *)(j->g + o), e - b);
+        else
+            ema_float(&c->p, (float *)(j->p + o), (const float *)(j->g + o), e - b);
+    } else if (c->op == ZF_OP_SGD_UPDATE) {
         if (f64)
             sgd_double(&c->p, (double *)(j->p + o), (const double *)(j->g + o), (double *)(j->m + o), e - b);
         else
@@ -86,7 +99,7 @@ static void upd_chunk(void *arg, int64_t b, int64_t e) {
 
 static zf_status k_update(zf_engine *e, const zf_op_call *c) {
     const zf_tensor *p = c->out;
-    int need = c->op == ZF_OP_SGD_UPDATE ? 3 : 4;
+    int need = c->op == ZF_OP_ADAM_UPDATE ? 4 : c->op == ZF_OP_SGD_UPDATE ? 3 : 2;
     if (c->op == ZF_OP_SGD_UPDATE && c->p.f[1] == 0) need = 2; /* no momentum buffer */
     if (p->dtype != ZF_F32 && p->dtype != ZF_F64)
         return zf_set_error(ZF_ERR_DTYPE, "%s: f32/f64 parameters only, got %s", zf_op_name(c->op),
@@ -107,4 +120,5 @@ static zf_status k_update(zf_engine *e, const zf_op_call *c) {
 void zf_cpu_register_optim(zf_kernel_fn *k) {
     k[ZF_OP_SGD_UPDATE] = k_update;
     k[ZF_OP_ADAM_UPDATE] = k_update;
+    k[ZF_OP_EMA_UPDATE] = k_update;
 }
