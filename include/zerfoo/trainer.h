@@ -91,6 +91,9 @@ typedef struct zf_trainer_config {
     const char *checkpoint_path; /* written atomically after every epoch; NULL: none */
     const char *resume_path;     /* checkpoint to continue from; NULL: from scratch */
     const char *log_path;        /* JSONL metrics appended, one object per epoch; NULL: none */
+    const char *eval_name;       /* what the progress lines call the evaluation set (its loss and
+                                    accuracy: "<name>_loss", "<name>_acc"); NULL: "test". The JSON
+                                    keys stay test_loss/test_accuracy */
     FILE *progress;              /* NULL: stderr */
     zf_progress_mode progress_mode;
     zf_batch_hook on_batch;

@@ -23,6 +23,7 @@ void zf_progress_init(zf_progress *p, FILE *f, zf_progress_mode mode, int64_t ep
     p->epochs = epochs;
     p->batches = batches;
     p->last_draw = 0;
+    p->eval_name = "test";
 }
 
 void zf_progress_batch(zf_progress *p, int64_t epoch, int64_t batch, double loss, double acc, double sps) {
@@ -43,10 +44,10 @@ void zf_progress_epoch(zf_progress *p, const zf_epoch_metrics *m) {
     if (p->quiet) return;
     if (p->bar) fputs("\r\033[K", p->f); /* clear the bar line */
     fprintf(p->f,
-            "epoch %lld/%lld  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f%s  lr %.3g  "
+            "epoch %lld/%lld  train_loss %.4f  train_acc %.4f  %s_loss %.4f  %s_acc %.4f%s  lr %.3g  "
             "%.0f samples/s  %.1f s\n",
-            (long long)m->epoch, (long long)p->epochs, m->train_loss, m->train_accuracy, m->test_loss,
-            m->test_accuracy, m->ema ? " (ema)" : "", m->lr, m->samples_per_sec, m->seconds);
+            (long long)m->epoch, (long long)p->epochs, m->train_loss, m->train_accuracy, p->eval_name,
+            m->test_loss, p->eval_name, m->test_accuracy, m->ema ? " (ema)" : "", m->lr, m->samples_per_sec, m->seconds);
     fflush(p->f);
 }
 

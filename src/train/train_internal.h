@@ -16,6 +16,7 @@ typedef struct zf_progress {
     int64_t epochs;      /* total */
     int64_t batches;     /* per epoch */
     double last_draw;    /* monotonic seconds of the last redraw */
+    const char *eval_name; /* "test", or the config's eval_name */
 } zf_progress;
 
 double zf_now_seconds(void); /* monotonic */

@@ -301,6 +301,7 @@ zf_status zf_train(zf_module *model, zf_optimizer *opt, const zf_dataset *train,
         goto fail_st;
     }
     zf_progress_init(&rs.progress, cfg->progress, cfg->progress_mode, cfg->epochs, zf_loader_num_batches(rs.loader));
+    if (cfg->eval_name && cfg->eval_name[0]) rs.progress.eval_name = cfg->eval_name;
 
     double train_seconds = 0;
     int64_t train_samples = 0;

@@ -301,6 +301,7 @@ int zf_cmd_train(int argc, char **argv) {
     cfg.checkpoint_path = a.out;
     cfg.resume_path = a.resume;
     cfg.log_path = a.log;
+    cfg.eval_name = a.validation ? "val" : "test";
     cfg.progress = stderr;
     cfg.progress_mode = a.progress;
     cfg.label_smoothing = a.label_smoothing;
