@@ -61,6 +61,8 @@ static void pv_c(const float *p, int64_t ps, int64_t R, const void *vp, int64_t 
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+
+#include "core/cpu_x86.h"
 #define TGT __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,f16c")))
 
 static inline TGT __mmask16 tail16(int64_t left) {
@@ -188,7 +190,7 @@ static bool has_avx512(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+           zf_cpu_has_f16c();
 }
 #else
 static bool has_avx512(void) { return false; }
