@@ -17,12 +17,14 @@
 
 static char g_path[64];
 static uint64_t g_sink;
+static bool g_verbose; /* ZF_FUZZ_VERBOSE=1: print each load's outcome */
 
 static void cleanup(void) { unlink(g_path); }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     snprintf(g_path, sizeof g_path, "/tmp/zf_fuzz_llm_%d.gguf", (int)getpid());
     atexit(cleanup);
+    g_verbose = getenv("ZF_FUZZ_VERBOSE") != NULL;
     return 0;
 }
 
@@ -33,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) abort();
     zf_llm_load_params lp = {.n_threads = 1, .f32_weights = size & 1};
     zf_llm_model *m = zf_llm_load(g_path, &lp);
+    if (g_verbose) fprintf(stderr, "zf_llm_load: %s\n", m ? "loaded" : zf_last_error());
     if (!m) return 0;
     const zf_llm_hparams *hp = zf_llm_hparams_of(m);
     int32_t ids[256];
@@ -58,8 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (s) {
         int32_t toks[2] = {n > 0 ? ids[0] : 0, n > 1 ? ids[n - 1] : 0};
         const float *logits = NULL;
-        if (zf_llm_eval(s, toks, 2, false, &logits) == ZF_OK && logits) g_sink += logits[0] == logits[0];
+        zf_status st = zf_llm_eval(s, toks, 2, false, &logits);
+        if (st == ZF_OK && logits) g_sink += logits[0] == logits[0];
+        if (g_verbose) fprintf(stderr, "zf_llm_eval: %s\n", st ? zf_last_error() : "ok");
         zf_llm_session_free(s);
+    } else if (g_verbose) {
+        fprintf(stderr, "zf_llm_session_new: %s\n", zf_last_error());
     }
     zf_llm_free(m);
     return 0;
