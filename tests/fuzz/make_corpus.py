@@ -27,6 +27,9 @@ import gguf
 from gguf import GGMLQuantizationType as QT
 from gguf import GGUFValueType as VT
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+import test_llm_parity  # noqa: E402  (random_tensors: the layout of each family)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 out = None  # the corpus folder being written
 rng = None
@@ -199,50 +202,15 @@ def llm_write(name, arch, voc, E, H, Hkv, D, F, L, wtype=np.float16, q8=(), tied
         w.add_token_merges(voc["merges"])
     w.add_bos_token_id(voc["bos"])
     w.add_eos_token_id(voc["eos"])
-    V = len(voc["tokens"])
 
-    def t(tname, *shape, norm=False):
-        if norm:
-            a = (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
+    cfg = dict(E=E, H=H, Hkv=Hkv, D=D, F=F, L=L)
+    for tname, a in test_llm_parity.random_tensors(arch, cfg, len(voc["tokens"]), rng, tied):
+        if a.ndim == 1:  # norms and biases stay f32
             w.add_tensor(tname, a)
-            return
-        a = (rng.standard_normal(shape) / math.sqrt(shape[-1])).astype(np.float32)
-        short = tname.split(".")[-2]
-        if short in q8:
+        elif tname.split(".")[-2] in q8:
             w.add_tensor(tname, gguf.quants.quantize(a, QT.Q8_0), raw_dtype=QT.Q8_0)
         else:
             w.add_tensor(tname, a.astype(wtype))
-
-    t("token_embd.weight", V, E)
-    t("output_norm.weight", E, norm=True)
-    if not tied:
-        t("output.weight", V, E)
-    for i in range(L):
-        p = f"blk.{i}."
-        t(p + "attn_norm.weight", E, norm=True)
-        if arch == "phi3":
-            t(p + "attn_qkv.weight", H * D + 2 * Hkv * D, E)
-        else:
-            t(p + "attn_q.weight", H * D, E)
-            t(p + "attn_k.weight", Hkv * D, E)
-            t(p + "attn_v.weight", Hkv * D, E)
-        if arch == "qwen2":
-            for n, o in (("q", H * D), ("k", Hkv * D), ("v", Hkv * D)):
-                w.add_tensor(p + f"attn_{n}.bias", (0.1 * rng.standard_normal(o)).astype(np.float32))
-        if arch in ("qwen3", "gemma3"):
-            t(p + "attn_q_norm.weight", D, norm=True)
-            t(p + "attn_k_norm.weight", D, norm=True)
-        t(p + "attn_output.weight", E, H * D)
-        if arch == "gemma3":
-            t(p + "post_attention_norm.weight", E, norm=True)
-            t(p + "post_ffw_norm.weight", E, norm=True)
-        t(p + "ffn_norm.weight", E, norm=True)
-        if arch == "phi3":
-            t(p + "ffn_up.weight", 2 * F, E)
-        else:
-            t(p + "ffn_gate.weight", F, E)
-            t(p + "ffn_up.weight", F, E)
-        t(p + "ffn_down.weight", E, F)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
