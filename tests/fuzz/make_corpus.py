@@ -179,19 +179,8 @@ def bpe_vocab(full, pre):
 
 def llm_write(name, arch, voc, E, H, Hkv, D, F, L, wtype=np.float16, q8=(), tied=True, window=0):
     w = gguf.GGUFWriter(os.path.join(out, name), arch)
-    w.add_context_length(64)
-    w.add_embedding_length(E)
-    w.add_block_count(L)
-    w.add_feed_forward_length(F)
-    w.add_head_count(H)
-    w.add_head_count_kv(Hkv)
-    w.add_key_length(D)
-    w.add_value_length(D)
-    w.add_rope_dimension_count(D)
-    w.add_layer_norm_rms_eps(1e-6)
-    w.add_rope_freq_base(10000.0)
-    if window:
-        w.add_sliding_window(window)
+    cfg = dict(E=E, H=H, Hkv=Hkv, D=D, F=F, L=L, window=window)
+    test_llm_parity.write_hparams(w, cfg, 64)
     w.add_tokenizer_model(voc["model"])
     if voc.get("pre"):
         w.add_tokenizer_pre(voc["pre"])
@@ -203,7 +192,6 @@ def llm_write(name, arch, voc, E, H, Hkv, D, F, L, wtype=np.float16, q8=(), tied
     w.add_bos_token_id(voc["bos"])
     w.add_eos_token_id(voc["eos"])
 
-    cfg = dict(E=E, H=H, Hkv=Hkv, D=D, F=F, L=L)
     for tname, a in test_llm_parity.random_tensors(arch, cfg, len(voc["tokens"]), rng, tied):
         if a.ndim == 1:  # norms and biases stay f32
             w.add_tensor(tname, a)

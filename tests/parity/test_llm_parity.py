@@ -286,24 +286,29 @@ def random_tensors(arch, cfg, n_vocab, rng, tied=True):
         yield t(p + "ffn_down.weight", E, F)
 
 
-def write_random(path, arch, tok_fields, n_vocab, cfg, seed):
-    import gguf
-    rng = np.random.default_rng(seed)
-    w = gguf.GGUFWriter(path, arch)
-    E, H, Hkv, D, F, L = cfg["E"], cfg["H"], cfg["Hkv"], cfg["D"], cfg["F"], cfg["L"]
-    w.add_context_length(1024)
-    w.add_embedding_length(E)
-    w.add_block_count(L)
-    w.add_feed_forward_length(F)
-    w.add_head_count(H)
-    w.add_head_count_kv(Hkv)
-    w.add_key_length(D)
-    w.add_value_length(D)
-    w.add_rope_dimension_count(cfg.get("rot", D))
+def write_hparams(w, cfg, n_ctx):
+    """The <arch>.* hyperparameters of cfg (E, H, Hkv, D, F, L, optional rot
+    and window) to GGUFWriter w. Also used by tests/fuzz/make_corpus.py."""
+    w.add_context_length(n_ctx)
+    w.add_embedding_length(cfg["E"])
+    w.add_block_count(cfg["L"])
+    w.add_feed_forward_length(cfg["F"])
+    w.add_head_count(cfg["H"])
+    w.add_head_count_kv(cfg["Hkv"])
+    w.add_key_length(cfg["D"])
+    w.add_value_length(cfg["D"])
+    w.add_rope_dimension_count(cfg.get("rot", cfg["D"]))
     w.add_layer_norm_rms_eps(1e-6)
     w.add_rope_freq_base(10000.0)
     if cfg.get("window"):
         w.add_sliding_window(cfg["window"])
+
+
+def write_random(path, arch, tok_fields, n_vocab, cfg, seed):
+    import gguf
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(path, arch)
+    write_hparams(w, cfg, 1024)
     for k, types, v in tok_fields:
         if types[0] == gguf.GGUFValueType.ARRAY:
             w.add_array(k, v)
