@@ -93,9 +93,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) abort();
     zf_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
-    zf_checkpoint_load(g_path, g_state, g_adam, &meta);
+    /* a loaded learning rate is a usable one */
+    if (zf_checkpoint_load(g_path, g_state, g_adam, &meta) == ZF_OK && !(zf_optim_lr(g_adam) >= 0 && isfinite(zf_optim_lr(g_adam))))
+        __builtin_trap();
     snprintf(meta.model, sizeof meta.model, "fuzz");
-    zf_checkpoint_load(g_path, g_state, g_sgd, &meta);
+    if (zf_checkpoint_load(g_path, g_state, g_sgd, &meta) == ZF_OK && !(zf_optim_lr(g_sgd) >= 0 && isfinite(zf_optim_lr(g_sgd))))
+        __builtin_trap();
     zf_checkpoint_load(g_path, g_state, NULL, NULL);
     zf_checkpoint_load_ema(g_path, g_state, &meta);
     return 0;
