@@ -98,6 +98,8 @@ static void test_hostile(void) {
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"dtype\":\"F32\"}}",
         "{\"__metadata__\":{\"k\":1}}",                                        /* non-string meta */
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}",
+        /* empty, but its strides overflow (UB in zf_contiguous_strides under fuzz_safetensors) */
+        "{\"a\":{\"dtype\":\"F64\",\"shape\":[0,1099511627776,1099511627776,1099511627776],\"data_offsets\":[0,0]}}",
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}}", /* 9 dims */
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} x",  /* trailing */
         "{\"a\\q\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", /* bad escape */
