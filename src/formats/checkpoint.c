@@ -1,4 +1,5 @@
 /* Training checkpoints as safetensors (zerfoo/checkpoint.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +95,13 @@ out:
     return st;
 }
 
+/* A decimal integer filling the whole string, in range. */
 static bool parse_i64(const char *s, int64_t *v) {
     if (!s || !*s) return false;
     char *end;
+    errno = 0;
     long long x = strtoll(s, &end, 10);
-    if (*end) return false;
+    if (*end || errno == ERANGE) return false;
     *v = x;
     return true;
 }

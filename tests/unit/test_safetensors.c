@@ -298,6 +298,9 @@ static void test_checkpoint(void) {
         CHECK(resave_meta(good, bad, "ema_decay", bad_decay[i]));
         CHECK(zf_checkpoint_load(bad, b.sd, NULL, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "bad ema_decay"));
     }
+    /* a step past int64 was clamped to INT64_MAX by strtoll */
+    CHECK(resave_meta(good, bad, "step", "99999999999999999999"));
+    CHECK(zf_checkpoint_load(bad, b.sd, b.opt, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "bad step"));
     CHECK(resave_meta(good, bad, "lr", "0.25"));
     CHECK(zf_checkpoint_load(bad, b.sd, b.opt, NULL) == ZF_OK && zf_optim_lr(b.opt) == 0.25);
     /* a plain safetensors file is not a checkpoint */
