@@ -97,8 +97,14 @@ case $TARGET in
   llm) MAX_LEN=32768 ;;
   tokenize) MAX_LEN=4096 ;;
 esac
+# A dictionary of the format's tokens, where there is one.
+DICT=()
+case $TARGET in
+  safetensors | checkpoint) DICT=(-dict="$HERE/safetensors.dict") ;;
+  llm) DICT=(-dict="$HERE/llm.dict") ;;
+esac
 mkdir -p "$OUT/corpus_$TARGET"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 "$BIN" -max_total_time="$SECONDS_TO_RUN" -max_len="$MAX_LEN" -rss_limit_mb=2048 \
-  -malloc_limit_mb="$MALLOC_MB" -timeout=10 -print_final_stats=1 \
+  -malloc_limit_mb="$MALLOC_MB" -timeout=10 -print_final_stats=1 "${DICT[@]}" \
   -artifact_prefix="$OUT/artifacts/${TARGET}-" "$OUT/corpus_$TARGET" "$HERE/corpus_$TARGET"
