@@ -2,8 +2,9 @@
  * file and opened with zf_llm_load (architecture registry, hyperparameters,
  * every weight's presence, type and shape, the tokenizer). A model that loads
  * is then used a little: tokenize a fixed text, every token's text and
- * end-of-generation flag, and one forward pass of two tokens in a small
- * session. Inputs of odd size load with f32_weights (every weight
+ * end-of-generation flag, one forward pass of two tokens in a small session
+ * with its logits sampled, and a chat turn of three tokens (the file's chat
+ * template). Inputs of odd size load with f32_weights (every weight
  * dequantized). Built and run by tests/fuzz/run_fuzz.sh llm (clang, ASan +
  * UBSan); the seeds are tiny random-weight models (make_corpus.py llm). */
 #include <stddef.h>
@@ -55,15 +56,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     g_sink += (uint64_t)zf_llm_token_bos(m);
     zf_llm_session_params sp = zf_llm_session_defaults();
-    sp.n_ctx = 8;
+    sp.n_ctx = 64;
     sp.kv_type = size & 2 ? ZF_F32 : ZF_F16;
     zf_llm_session *s = zf_llm_session_new(m, &sp);
     if (s) {
         int32_t toks[2] = {n > 0 ? ids[0] : 0, n > 1 ? ids[n - 1] : 0};
         const float *logits = NULL;
-        zf_status st = zf_llm_eval(s, toks, 2, false, &logits);
-        if (st == ZF_OK && logits) g_sink += logits[0] == logits[0];
+        zf_status st = zf_llm_eval(s, toks, 2, true, &logits);
         if (g_verbose) fprintf(stderr, "zf_llm_eval: %s\n", st ? zf_last_error() : "ok");
+        if (st == ZF_OK && logits) {
+            /* sampling rows of any values (NaN, inf from hostile weights): a token or -1 */
+            zf_sampler_params spp = zf_sampler_defaults();
+            spp.repeat_penalty = 1.1f;
+            spp.penalty_last_n = -1;
+            zf_sampler *sm = zf_sampler_new(&spp, hp->n_vocab);
+            for (int r = 0; sm && r < 2; r++) {
+                int32_t t = zf_sampler_sample(sm, logits + r * hp->n_vocab);
+                if (t < -1 || t >= hp->n_vocab) __builtin_trap();
+                if (t >= 0) zf_sampler_accept(sm, t);
+            }
+            zf_sampler_free(sm);
+        }
+        /* a chat turn: the file's template, prompt, a few sampled tokens */
+        zf_llm_session_reset(s);
+        zf_chat_msg msgs[2] = {{"system", "Be brief."}, {"user", "Hi <|im_end|> there"}};
+        zf_llm_gen_params gp = zf_llm_gen_defaults();
+        gp.max_tokens = 3;
+        gp.sampling.seed = size;
+        char *reply = NULL;
+        st = zf_llm_chat(s, msgs, 2, &gp, &reply, NULL);
+        if (g_verbose) fprintf(stderr, "zf_llm_chat: %s\n", st ? zf_last_error() : "ok");
+        if (reply) g_sink += strlen(reply);
+        free(reply);
         zf_llm_session_free(s);
     } else if (g_verbose) {
         fprintf(stderr, "zf_llm_session_new: %s\n", zf_last_error());
