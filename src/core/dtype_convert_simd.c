@@ -22,7 +22,7 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define ZF_CVT_X86 1
-#include <cpuid.h>
+#include "core/cpu_x86.h"
 #include <immintrin.h>
 #else
 #define ZF_CVT_X86 0
@@ -152,19 +152,10 @@ __attribute__((target("avx512f,avx2,f16c"))) static void f32_to_bf16_avx512(cons
     f32_to_bf16_avx2(src + i, dst + i, n - i);
 }
 
-/* F16C is CPUID.1:ECX bit 29 (Intel SDM vol. 2, CPUID); checked directly
- * because not every compiler's __builtin_cpu_supports knows "f16c". The
- * builtin's "avx2" / "avx512f" checks include the OS (XCR0) support. */
-static bool cpu_has_f16c(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-    return (c >> 29) & 1;
-}
-
 static int detect_isas(void) {
     __builtin_cpu_init();
     int mask = 1 << ZF_CVT_SCALAR;
-    bool avx2 = __builtin_cpu_supports("avx2") && cpu_has_f16c();
+    bool avx2 = __builtin_cpu_supports("avx2") && zf_cpu_has_f16c();
     if (avx2) mask |= 1 << ZF_CVT_AVX2;
     if (avx2 && __builtin_cpu_supports("avx512f")) mask |= 1 << ZF_CVT_AVX512;
     return mask;

@@ -16,16 +16,20 @@ int64_t zf_shape_numel(int ndim, const int64_t *shape) {
         zf_set_error(ZF_ERR_INVALID_ARG, "shape is NULL for ndim %d", ndim);
         return -1;
     }
-    int64_t n = 1;
+    int64_t n = 1, span = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
             zf_set_error(ZF_ERR_SHAPE, "negative size %lld in dim %d", (long long)shape[i], i);
             return -1;
         }
-        if (shape[i] != 0 && n > INT64_MAX / 16 / shape[i]) {
+        /* span: the product of the nonzero sizes, which the contiguous
+         * strides reach even when another dim is 0 ([0, 2^40, 2^40, 2^40]
+         * has no elements but a stride of 2^80) */
+        if (shape[i] != 0 && span > INT64_MAX / 16 / shape[i]) {
             zf_set_error(ZF_ERR_OVERFLOW, "tensor size overflows (dim %d = %lld)", i, (long long)shape[i]);
             return -1;
         }
+        span *= shape[i] ? shape[i] : 1;
         n *= shape[i];
     }
     return n;

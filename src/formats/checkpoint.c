@@ -1,4 +1,5 @@
 /* Training checkpoints as safetensors (zerfoo/checkpoint.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +95,23 @@ out:
     return st;
 }
 
+/* A decimal integer filling the whole string, in range. */
 static bool parse_i64(const char *s, int64_t *v) {
     if (!s || !*s) return false;
     char *end;
+    errno = 0;
     long long x = strtoll(s, &end, 10);
-    if (*end) return false;
+    if (*end || errno == ERANGE) return false;
+    *v = x;
+    return true;
+}
+
+/* A finite decimal number filling the whole string. */
+static bool parse_f64(const char *s, double *v) {
+    if (!s || !*s) return false;
+    char *end;
+    double x = strtod(s, &end);
+    if (*end || !isfinite(x)) return false;
     *v = x;
     return true;
 }
@@ -141,8 +154,21 @@ static zf_status load(const char *path, const zf_named_tensors *state, zf_optimi
     snprintf(m.optimizer, sizeof m.optimizer, "%s",
              zf_safetensors_meta_get(f, "optimizer") ? zf_safetensors_meta_get(f, "optimizer") : "");
     const char *lrs = zf_safetensors_meta_get(f, "lr"), *emas = zf_safetensors_meta_get(f, "ema_decay");
-    m.lr = lrs ? strtod(lrs, NULL) : 0.0;
-    m.ema_decay = emas ? strtod(emas, NULL) : NAN;
+    /* lr becomes the optimizer's and the decay tells whether there are EMA
+     * averages: a value that is not a number (or NaN, inf, a negative lr, a
+     * decay outside [0, 1)) is a corrupt file, not a default. */
+    m.lr = 0.0;
+    m.ema_decay = NAN;
+    if ((lrs || opt) && (!parse_f64(lrs, &m.lr) || m.lr < 0)) {
+        st = zf_set_error(ZF_ERR_FORMAT, "%s: bad lr '%s' in the checkpoint metadata (a finite number >= 0)", path,
+                          lrs ? lrs : "(none)");
+        goto out;
+    }
+    if (emas && (!parse_f64(emas, &m.ema_decay) || m.ema_decay < 0 || m.ema_decay >= 1)) {
+        st = zf_set_error(ZF_ERR_FORMAT, "%s: bad ema_decay '%s' in the checkpoint metadata (a number in [0, 1))",
+                          path, emas);
+        goto out;
+    }
     for (int i = 0; i < zf_safetensors_meta_count(f); i++) {
         const char *k = zf_safetensors_meta_key(f, i);
         if (!reserved(k) && zf_checkpoint_meta_set(&m, k, zf_safetensors_meta_get(f, k)) != ZF_OK) zf_clear_error();

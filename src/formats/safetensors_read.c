@@ -341,11 +341,15 @@ static int cmp_begin(const void *a, const void *b) {
 static zf_status validate(zf_safetensors *st) {
     for (int i = 0; i < st->n; i++) {
         zf_st_info *t = &st->t[i];
-        uint64_t bytes = dtype_size_by_name(t->dtype_name);
+        /* span: bytes with the 0 sizes taken as 1, which the strides of a
+         * tensor of this shape reach ([0, 2^40, 2^40] is empty but too large) */
+        uint64_t bytes = dtype_size_by_name(t->dtype_name), span = bytes;
         for (int d = 0; d < t->ndim; d++) {
-            if (t->shape[d] && bytes > UINT64_MAX / (uint64_t)t->shape[d])
+            uint64_t v = (uint64_t)t->shape[d];
+            if (v && span > (uint64_t)INT64_MAX / 16 / v)
                 return zf_set_error(ZF_ERR_FORMAT, "%s: tensor '%s' is too large", st->what, t->name);
-            bytes *= (uint64_t)t->shape[d];
+            span *= v ? v : 1;
+            bytes *= v;
         }
         if (t->end < t->begin || t->end - t->begin != bytes)
             return zf_set_error(ZF_ERR_FORMAT,

@@ -241,24 +241,74 @@ def tokenizer_fields(src):
     return out
 
 
-def write_random(path, arch, tok_fields, n_vocab, cfg, seed):
-    import gguf
-    rng = np.random.default_rng(seed)
-    w = gguf.GGUFWriter(path, arch)
+def random_tensors(arch, cfg, n_vocab, rng, tied=True):
+    """Yields (name, f32 array) for every weight of a random-weight model of
+    `arch` (cfg: E, H, Hkv, D, F, L), in llama.cpp's naming; norms near 1.
+    Also used by tests/fuzz/make_corpus.py for the fuzzer's seed models."""
     E, H, Hkv, D, F, L = cfg["E"], cfg["H"], cfg["Hkv"], cfg["D"], cfg["F"], cfg["L"]
-    w.add_context_length(1024)
-    w.add_embedding_length(E)
-    w.add_block_count(L)
-    w.add_feed_forward_length(F)
-    w.add_head_count(H)
-    w.add_head_count_kv(Hkv)
-    w.add_key_length(D)
-    w.add_value_length(D)
-    w.add_rope_dimension_count(cfg.get("rot", D))
+
+    def t(name, *shape, scale=None, norm=False):
+        if norm:
+            a = 1.0 + 0.1 * rng.standard_normal(shape)
+        else:
+            a = rng.standard_normal(shape) * (scale if scale else 1.0 / math.sqrt(shape[-1]))
+        return name, a.astype(np.float32)
+
+    yield t("token_embd.weight", n_vocab, E, scale=1.0)
+    yield t("output_norm.weight", E, norm=True)
+    if not tied:
+        yield t("output.weight", n_vocab, E)
+    for i in range(L):
+        p = f"blk.{i}."
+        yield t(p + "attn_norm.weight", E, norm=True)
+        if arch == "phi3":
+            yield t(p + "attn_qkv.weight", H * D + 2 * Hkv * D, E)
+        else:
+            yield t(p + "attn_q.weight", H * D, E)
+            yield t(p + "attn_k.weight", Hkv * D, E)
+            yield t(p + "attn_v.weight", Hkv * D, E)
+        if arch == "qwen2":
+            for n, o in (("q", H * D), ("k", Hkv * D), ("v", Hkv * D)):
+                yield t(p + f"attn_{n}.bias", o, scale=0.5)
+        if arch in ("qwen3", "gemma3"):
+            yield t(p + "attn_q_norm.weight", D, norm=True)
+            yield t(p + "attn_k_norm.weight", D, norm=True)
+        yield t(p + "attn_output.weight", E, H * D)
+        if arch == "gemma3":
+            yield t(p + "post_attention_norm.weight", E, norm=True)
+            yield t(p + "post_ffw_norm.weight", E, norm=True)
+        yield t(p + "ffn_norm.weight", E, norm=True)
+        if arch == "phi3":
+            yield t(p + "ffn_up.weight", 2 * F, E)
+        else:
+            yield t(p + "ffn_gate.weight", F, E)
+            yield t(p + "ffn_up.weight", F, E)
+        yield t(p + "ffn_down.weight", E, F)
+
+
+def write_hparams(w, cfg, n_ctx):
+    """The <arch>.* hyperparameters of cfg (E, H, Hkv, D, F, L, optional rot
+    and window) to GGUFWriter w. Also used by tests/fuzz/make_corpus.py."""
+    w.add_context_length(n_ctx)
+    w.add_embedding_length(cfg["E"])
+    w.add_block_count(cfg["L"])
+    w.add_feed_forward_length(cfg["F"])
+    w.add_head_count(cfg["H"])
+    w.add_head_count_kv(cfg["Hkv"])
+    w.add_key_length(cfg["D"])
+    w.add_value_length(cfg["D"])
+    w.add_rope_dimension_count(cfg.get("rot", cfg["D"]))
     w.add_layer_norm_rms_eps(1e-6)
     w.add_rope_freq_base(10000.0)
     if cfg.get("window"):
         w.add_sliding_window(cfg["window"])
+
+
+def write_random(path, arch, tok_fields, n_vocab, cfg, seed):
+    import gguf
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(path, arch)
+    write_hparams(w, cfg, 1024)
     for k, types, v in tok_fields:
         if types[0] == gguf.GGUFValueType.ARRAY:
             w.add_array(k, v)
@@ -269,41 +319,8 @@ def write_random(path, arch, tok_fields, n_vocab, cfg, seed):
         else:
             w.add_uint32(k, int(v))
 
-    def t(name, *shape, scale=None, norm=False):
-        if norm:
-            a = 1.0 + 0.1 * rng.standard_normal(shape)
-        else:
-            a = rng.standard_normal(shape) * (scale if scale else 1.0 / math.sqrt(shape[-1]))
-        w.add_tensor(name, a.astype(np.float32))
-
-    t("token_embd.weight", n_vocab, E, scale=1.0)
-    t("output_norm.weight", E, norm=True)
-    for i in range(L):
-        p = f"blk.{i}."
-        t(p + "attn_norm.weight", E, norm=True)
-        if arch == "phi3":
-            t(p + "attn_qkv.weight", H * D + 2 * Hkv * D, E)
-        else:
-            t(p + "attn_q.weight", H * D, E)
-            t(p + "attn_k.weight", Hkv * D, E)
-            t(p + "attn_v.weight", Hkv * D, E)
-        if arch == "qwen2":
-            for n, o in (("q", H * D), ("k", Hkv * D), ("v", Hkv * D)):
-                t(p + f"attn_{n}.bias", o, scale=0.5)
-        if arch in ("qwen3", "gemma3"):
-            t(p + "attn_q_norm.weight", D, norm=True)
-            t(p + "attn_k_norm.weight", D, norm=True)
-        t(p + "attn_output.weight", E, H * D)
-        if arch == "gemma3":
-            t(p + "post_attention_norm.weight", E, norm=True)
-            t(p + "post_ffw_norm.weight", E, norm=True)
-        t(p + "ffn_norm.weight", E, norm=True)
-        if arch == "phi3":
-            t(p + "ffn_up.weight", 2 * F, E)
-        else:
-            t(p + "ffn_gate.weight", F, E)
-            t(p + "ffn_up.weight", F, E)
-        t(p + "ffn_down.weight", E, F)
+    for name, a in random_tensors(arch, cfg, n_vocab, rng):
+        w.add_tensor(name, a)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

@@ -45,6 +45,22 @@ static long file_size(const char *p) {
     return n;
 }
 
+/* Overwrites every element of f32 tensor `name` of GGUF file `path` with v. */
+static bool poke_f32(const char *path, const char *name, float v) {
+    zf_gguf *g = zf_gguf_open(path);
+    int64_t i = g ? zf_gguf_find_tensor(g, name) : -1;
+    const zf_gguf_tensor_info *ti = i >= 0 ? zf_gguf_tensor(g, i) : NULL;
+    bool ok = ti && ti->dtype == ZF_F32;
+    long at = ok ? (long)(zf_gguf_data_offset(g) + ti->offset) : 0;
+    int64_t n = ok ? ti->n_elements : 0;
+    zf_gguf_close(g);
+    FILE *f = ok ? fopen(path, "r+b") : NULL;
+    ok = f && fseek(f, at, SEEK_SET) == 0;
+    for (int64_t k = 0; ok && k < n; k++) ok = fwrite(&v, sizeof v, 1, f) == 1;
+    if (f) ok = fclose(f) == 0 && ok;
+    return ok;
+}
+
 int main(void) {
     CHECK(fails_with("/nonexistent/model.gguf", "/nonexistent/model.gguf"));
     CHECK(zf_llm_load(NULL, NULL) == NULL);
@@ -138,6 +154,29 @@ int main(void) {
     }
     unlink(path);
     unlink(bad);
+
+    /* NaN weights (a corrupt file the format cannot tell from a real one):
+     * the forward pass runs and gives NaN logits, with either KV cache type,
+     * as llama.cpp does. Found by tests/fuzz/fuzz_llm.c: zf_vexpf converted
+     * the NaN to int (undefined behaviour) with an f32 cache, and with an f16
+     * cache (ggml numerics) the attention max dropped a NaN logit when masked
+     * keys followed it, giving rows of zeros and finite logits. */
+    c = fx_default("llama");
+    CHECK(fx_write(&c, path, sizeof path));
+    CHECK(poke_f32(path, "blk.0.attn_q.weight", NAN));
+    for (int kv = 0; kv < 2; kv++) {
+        zf_llm_model *mn = zf_llm_load(path, NULL);
+        zf_llm_session_params spn = zf_llm_session_defaults();
+        spn.kv_type = kv ? ZF_F32 : ZF_F16;
+        zf_llm_session *sn = mn ? zf_llm_session_new(mn, &spn) : NULL;
+        const float *lg = NULL;
+        CHECK(sn != NULL);
+        CHECK(sn && zf_llm_eval(sn, (int32_t[]){1, 40, 50}, 3, true, &lg) == ZF_OK && lg);
+        for (int r = 0; lg && r < 3; r++) CHECK(lg[r * zf_llm_hparams_of(mn)->n_vocab] != lg[r * zf_llm_hparams_of(mn)->n_vocab]);
+        zf_llm_session_free(sn);
+        zf_llm_free(mn);
+    }
+    unlink(path);
 
     /* sessions and calls with bad arguments */
     c = fx_default("llama");

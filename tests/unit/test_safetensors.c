@@ -98,6 +98,8 @@ static void test_hostile(void) {
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"dtype\":\"F32\"}}",
         "{\"__metadata__\":{\"k\":1}}",                                        /* non-string meta */
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296],\"data_offsets\":[0,8]}}",
+        /* empty, but its strides overflow (UB in zf_contiguous_strides under fuzz_safetensors) */
+        "{\"a\":{\"dtype\":\"F64\",\"shape\":[0,1099511627776,1099511627776,1099511627776],\"data_offsets\":[0,0]}}",
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}}", /* 9 dims */
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} x",  /* trailing */
         "{\"a\\q\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", /* bad escape */
@@ -200,6 +202,25 @@ static double train_step(trainee *t, zf_ctx *step, int k) {
     return zf_item(l);
 }
 
+/* Copies checkpoint src to dst with metadata `key` set to `value` (NULL:
+ * removed). */
+static bool resave_meta(const char *src, const char *dst, const char *key, const char *value) {
+    zf_ctx *ctx = zf_ctx_new(NULL);
+    zf_safetensors *st = zf_safetensors_open(src);
+    zf_named_tensors *all = st ? zf_safetensors_load_all(st, ctx) : NULL;
+    const char *keys[32], *vals[32];
+    int n = 0;
+    for (int i = 0; st && i < zf_safetensors_meta_count(st) && n < 31; i++) {
+        const char *k = zf_safetensors_meta_key(st, i);
+        if (strcmp(k, key) != 0) keys[n] = k, vals[n++] = zf_safetensors_meta_get(st, k);
+    }
+    if (value) keys[n] = key, vals[n++] = value;
+    bool ok = all && zf_safetensors_save(dst, all, n, keys, vals) == ZF_OK;
+    zf_safetensors_close(st);
+    zf_ctx_free(ctx);
+    return ok;
+}
+
 static void test_checkpoint(void) {
     zf_ctx *step = zf_ctx_new(NULL);
     trainee a = make_trainee(1, 7), b = make_trainee(2, 7);
@@ -259,6 +280,29 @@ static void test_checkpoint(void) {
         CHECK(s == ZF_ERR_FORMAT);
     }
     free(buf);
+    /* metadata that is not a number is a corrupt file, not a default (the
+     * fuzzer found lr "nan" set as the optimizer's learning rate) */
+    char good[512], bad[512];
+    snprintf(good, sizeof good, "%s", path_of("ckpt.safetensors"));
+    snprintf(bad, sizeof bad, "%s", path_of("badmeta.safetensors"));
+    const char *const bad_lr[] = {"nan", "inf", "-0.5", "abc", "", "0.1x"};
+    for (size_t i = 0; i < sizeof bad_lr / sizeof bad_lr[0]; i++) {
+        CHECK(resave_meta(good, bad, "lr", bad_lr[i]));
+        CHECK(zf_checkpoint_load(bad, b.sd, b.opt, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "bad lr"));
+    }
+    CHECK(resave_meta(good, bad, "lr", NULL));
+    CHECK(zf_checkpoint_load(bad, b.sd, b.opt, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "bad lr '(none)'"));
+    CHECK(zf_checkpoint_load(bad, b.sd, NULL, NULL) == ZF_OK); /* weights only: lr unused */
+    const char *const bad_decay[] = {"nan", "1", "-0.1", "x", "1e400"};
+    for (size_t i = 0; i < sizeof bad_decay / sizeof bad_decay[0]; i++) {
+        CHECK(resave_meta(good, bad, "ema_decay", bad_decay[i]));
+        CHECK(zf_checkpoint_load(bad, b.sd, NULL, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "bad ema_decay"));
+    }
+    /* a step past int64 was clamped to INT64_MAX by strtoll */
+    CHECK(resave_meta(good, bad, "step", "99999999999999999999"));
+    CHECK(zf_checkpoint_load(bad, b.sd, b.opt, NULL) == ZF_ERR_FORMAT && strstr(zf_last_error(), "bad step"));
+    CHECK(resave_meta(good, bad, "lr", "0.25"));
+    CHECK(zf_checkpoint_load(bad, b.sd, b.opt, NULL) == ZF_OK && zf_optim_lr(b.opt) == 0.25);
     /* a plain safetensors file is not a checkpoint */
     CHECK(zf_checkpoint_load(path_of("rt.safetensors"), b.sd, NULL, NULL) == ZF_ERR_FORMAT);
     free_trainee(&a);

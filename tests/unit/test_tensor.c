@@ -168,6 +168,10 @@ static void test_arena(void) {
     zf_ctx_set_limit(ctx, 1 << 20);
     CHECK(zf_zeros(ctx, ZF_F32, 1, (int64_t[]){1 << 20}) == NULL && zf_last_status() == ZF_ERR_OOM);
     CHECK(zf_empty(ctx, ZF_F32, 2, (int64_t[]){INT64_MAX / 2, 4}) == NULL && zf_last_status() == ZF_ERR_OVERFLOW);
+    /* no elements, but the strides would overflow */
+    CHECK(zf_empty(ctx, ZF_F32, 4, (int64_t[]){0, (int64_t)1 << 40, (int64_t)1 << 40, (int64_t)1 << 40}) == NULL &&
+          zf_last_status() == ZF_ERR_OVERFLOW);
+    CHECK(zf_empty(ctx, ZF_F32, 3, (int64_t[]){(int64_t)1 << 29, 0, (int64_t)1 << 29}) != NULL); /* a span of 2^58 fits */
     CHECK(zf_empty(ctx, ZF_F32, 9, (int64_t[]){1, 1, 1, 1, 1, 1, 1, 1, 1}) == NULL);
     CHECK(zf_empty(ctx, ZF_F32, 1, (int64_t[]){-1}) == NULL && zf_last_status() == ZF_ERR_SHAPE);
     zf_ctx_free(ctx);

@@ -61,6 +61,8 @@ static void pv_c(const float *p, int64_t ps, int64_t R, const void *vp, int64_t 
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+
+#include "core/cpu_x86.h"
 #define TGT __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,fma,f16c")))
 
 static inline TGT __mmask16 tail16(int64_t left) {
@@ -188,7 +190,7 @@ static bool has_avx512(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+           zf_cpu_has_f16c();
 }
 #else
 static bool has_avx512(void) { return false; }
@@ -201,12 +203,15 @@ static bool has_avx512(void) { return false; }
 typedef void (*logits_fn)(const float *, int64_t, int64_t, const void *, int64_t, int64_t, int64_t, float *, int64_t);
 typedef void (*pv_fn)(const float *, int64_t, int64_t, const void *, int64_t, int64_t, int64_t, float *, int64_t);
 
-ZF_CLONES static void scale_f32(float *y, float a, int64_t n) {
+/* Names unique across the kernel files: clang 14 gives the resolvers of
+ * static target_clones functions global symbols, which would clash at link
+ * time with kernels_llm.c's scale_f32 and kernels_attention_ggml.c's exp_sum. */
+ZF_CLONES static void attn_scale_f32(float *y, float a, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] *= a;
 }
 
 /* z[i] = exp(z[i] - m) for i < n (-inf -> 0); returns the sum. */
-ZF_CLONES static float exp_sum(float *z, int64_t n, float m) {
+ZF_CLONES static float attn_exp_sum(float *z, int64_t n, float m) {
     float acc[16] = {0};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -352,10 +357,10 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
             if (mt > m[r]) { /* rescale what was accumulated under the old max */
                 const float f = zf_vexpf(m[r] - mt);
                 l[r] *= f;
-                scale_f32(acc + r * D, f, D);
+                attn_scale_f32(acc + r * D, f, D);
                 m[r] = mt;
             }
-            l[r] += exp_sum(zr, n, m[r]);
+            l[r] += attn_exp_sum(zr, n, m[r]);
         }
         if (!any) continue;
         const void *vr;
@@ -414,7 +419,7 @@ static void merge_range(void *arg, int64_t r0, int64_t r1) {
             L += q[1] * f;
             for (int64_t d = 0; d < D; d++) out[d] += f * q[2 + d];
         }
-        if (L > 0.0f || L != L) scale_f32(out, 1.0f / L, D);
+        if (L > 0.0f || L != L) attn_scale_f32(out, 1.0f / L, D);
     }
 }
 

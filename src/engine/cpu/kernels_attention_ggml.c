@@ -282,7 +282,9 @@ static void attn_row(const gjob *j, int64_t row, float *sc) {
             if (mrow) zz = zz + mrow[s];
         }
         z[s - g0] = zz;
-        mx = mx > zz ? mx : zz;
+        /* a NaN logit sticks (a later masked -inf must not replace it and
+         * make the row look fully masked): the output is NaN, as llama.cpp's */
+        mx = mx != mx ? mx : mx > zz ? mx : zz;
     }
     if (mx == -INFINITY) { /* every visible key masked */
         memset(out, 0, sizeof(float) * (size_t)D);

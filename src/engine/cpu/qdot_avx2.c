@@ -18,11 +18,12 @@
 #define TGT __attribute__((target("avx2,fma,f16c")))
 #define INL TGT static inline __attribute__((always_inline))
 #define R 4 /* 16 ymm registers */
+#include "core/cpu_x86.h"
 #include "engine/cpu/qdot_x86.h"
 
 static bool supported(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && zf_cpu_has_f16c();
 }
 
 INL __m256i bits(__m256i v, int shift, int mask) {

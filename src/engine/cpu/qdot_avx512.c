@@ -35,13 +35,14 @@
 #define TGT __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,avx2,fma,f16c")))
 #define INL TGT static inline __attribute__((always_inline))
 #define R ZF_QDOT_MAX_ROWS
+#include "core/cpu_x86.h"
 #include "engine/cpu/qdot_x86.h"
 
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") && zf_cpu_has_f16c();
 }
 
 /* Two 32-byte halves side by side: [a | b]. */

@@ -16,6 +16,7 @@
  * depend on M, as ggml's do. f32/f16/bf16 weights with many rows of x
  * (prefill) go instead through the f32 gemm on tiles of W converted to f32
  * (zf_qmatmul_run_path's AUTO rule); these are not ggml's bits. */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,16 @@ size_t zf_qx_row_bytes(zf_qx_kind kind, int64_t K) {
 static float f16_round(float v) { return zf_f16_to_f32(zf_f32_to_f16(v)); }
 
 /* x * iscale rounded half to even, as int8 (|x * iscale| <= 127 by construction). */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_roundevenf)
+#define ZF_ROUNDEVENF __builtin_roundevenf
+#endif
+#endif
+#ifndef ZF_ROUNDEVENF /* clang before 15: nearbyintf rounds half to even in the default mode */
+#define ZF_ROUNDEVENF nearbyintf
+#endif
 static inline int8_t q8(float v) {
-    float r = __builtin_roundevenf(v);
+    float r = ZF_ROUNDEVENF(v);
     return (int8_t)(r > 127.0f ? 127 : r < -127.0f ? -127 : r == r ? r : 0);
 }
 

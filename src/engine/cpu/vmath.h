@@ -30,6 +30,7 @@ static inline float zf_vexpf(float x) {
     const float hi = 88.7228391f, lo = -86.64f; /* exp(lo) ~ 2.5e-38: below it the result is 0 */
     float xc = x > hi ? hi : x;
     xc = xc < lo ? lo : xc;
+    xc = x == x ? xc : 0.0f; /* NaN (returned below) must not reach the int conversion */
     /* n = round-to-nearest-even(xc / ln2) by the 1.5*2^23 trick (vectorizes, unlike roundevenf) */
     const float shifter = 12582912.0f;
     float n = (xc * 1.44269504088896341f + shifter) - shifter;
