@@ -209,10 +209,13 @@ zf_tensor *zf_glu(zf_ctx *ctx, zf_tensor *gate, zf_tensor *up, zf_glu_act act, z
  *   with unit stride along D, e.g. a permuted view of [Hkv, S_max, D]).
  *   An optional leading batch dim B on q, k, v (and out) is allowed.
  * mask: NULL or f32 additive [T, S] (or [B, T, S]); -INFINITY hides a key.
- * Key s has position s; query t has position q_pos0 + t. With causal, key s
- * is visible to query t only when s <= q_pos0 + t; with window > 0 also only
- * when q_pos0 + t - s < window (sliding-window layers). A query that sees no
- * key gets zeros.
+ * Key s has position k_pos0 + s; query t has position q_pos0 + t. With
+ * causal, key s is visible to query t only when its position is <= the
+ * query's; with window > 0 also only when the query's position minus the
+ * key's is < window (sliding-window layers). A query that sees no key gets
+ * zeros. k_rot > 0 says that k and v are a ring (a window layer's KV cache
+ * after it wrapped): key s is row (s + k_rot) % S of k and v, so row k_rot
+ * holds the oldest key; mask columns stay in key order.
  * scale: 0 means 1/sqrt(D). softcap > 0: cap(z) = softcap * tanh(z / softcap)
  * (Gemma 2 style logit soft-capping), else cap(z) = z.
  * Result: [T, Hq, D] ([B, T, Hq, D]) f32. Not differentiable.
@@ -221,14 +224,18 @@ zf_tensor *zf_glu(zf_ctx *ctx, zf_tensor *gate, zf_tensor *up, zf_glu_act act, z
  * without flash attention: kq = k · q with q rounded to f16, softmax of
  * kq * scale + mask with ggml's exp and f64 sums of 16-element groups, the
  * probabilities rounded to f16, then v · p; the dot products in ggml's
- * orders (T >= 2: its tinyBLAS f16 GEMM; T = 1: ggml_vec_dot_f16), key s in
- * lane s mod 16 (mod 64) as in llama.cpp's cache where cell = position.
- * Gemma 3 and Phi-3 scale q before the op (ggml_scale) and pass scale 1. */
+ * orders (T >= 2: its tinyBLAS f16 GEMM; T = 1: ggml_vec_dot_f16), the keys
+ * summed in position order, a key at position p in lane p mod 16 (mod 64)
+ * and softmax group p / 16, as cell p of llama.cpp's cache where cell =
+ * position (so a ring gives the bits of a full-size cache). Gemma 3 and
+ * Phi-3 scale q before the op (ggml_scale) and pass scale 1. */
 typedef struct zf_attn_params {
     double scale;
     double softcap;
     int64_t window;
     int64_t q_pos0;
+    int64_t k_pos0; /* position of key 0 */
+    int64_t k_rot;  /* 0, or the row of key 0 in a ring (0 <= k_rot < S) */
     bool causal;
     zf_numerics numerics;
 } zf_attn_params;

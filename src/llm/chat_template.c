@@ -3,6 +3,7 @@
  * architecture when the file has no template. Each formatter reproduces what
  * the family's official template renders for plain system/user/assistant
  * messages with add_generation_prompt. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,21 +70,34 @@ static void put(out *o, const char *fmt, ...) {
 static const char *role_of(const zf_chat_msg *m) { return m->role ? m->role : "user"; }
 static const char *text_of(const zf_chat_msg *m) { return m->content ? m->content : ""; }
 
+/* The text without leading and trailing white space, as llama.cpp's trim():
+ * *len bytes from the result. */
+static const char *trimmed(const zf_chat_msg *m, int *len) {
+    const char *a = text_of(m), *e = a + strlen(a);
+    while (a < e && isspace((unsigned char)*a)) a++;
+    while (e > a && isspace((unsigned char)e[-1])) e--;
+    *len = (int)(e - a);
+    return a;
+}
+
 /* Gemma: no system role; a system message is prepended to the first user
- * turn (followed by a blank line), "assistant" is called "model". */
+ * turn (followed by a blank line), "assistant" is called "model". Texts are
+ * trimmed, as llama.cpp's template and Gemma's own (`| trim`) do: a reply
+ * that ended in a newline goes back into the history without it. */
 static void fmt_gemma(out *o, const zf_chat_msg *msgs, int n, bool gen) {
     const char *sys = NULL;
-    int start = 0;
+    int start = 0, ns = 0, nt;
     if (n > 0 && strcmp(role_of(&msgs[0]), "system") == 0) {
-        sys = text_of(&msgs[0]);
+        sys = trimmed(&msgs[0], &ns);
         start = 1;
     }
     for (int i = start; i < n; i++) {
         const char *r = role_of(&msgs[i]);
         bool model = strcmp(r, "assistant") == 0 || strcmp(r, "model") == 0;
         put(o, "<start_of_turn>%s\n", model ? "model" : "user");
-        if (sys && i == start) put(o, "%s\n\n", sys);
-        put(o, "%s<end_of_turn>\n", text_of(&msgs[i]));
+        if (sys && i == start) put(o, "%.*s\n\n", ns, sys);
+        const char *t = trimmed(&msgs[i], &nt);
+        put(o, "%.*s<end_of_turn>\n", nt, t);
     }
     if (gen) put(o, "<start_of_turn>model\n");
 }
@@ -97,8 +111,11 @@ static void fmt_chatml(out *o, const zf_chat_msg *msgs, int n, bool gen) {
 }
 
 static void fmt_llama3(out *o, const zf_chat_msg *msgs, int n, bool gen) {
-    for (int i = 0; i < n; i++)
-        put(o, "<|start_header_id|>%s<|end_header_id|>\n\n%s<|eot_id|>", role_of(&msgs[i]), text_of(&msgs[i]));
+    for (int i = 0; i < n; i++) { /* trimmed, as llama.cpp's template */
+        int nt;
+        const char *t = trimmed(&msgs[i], &nt);
+        put(o, "<|start_header_id|>%s<|end_header_id|>\n\n%.*s<|eot_id|>", role_of(&msgs[i]), nt, t);
+    }
     if (gen) put(o, "<|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 

@@ -92,16 +92,17 @@ static zf_tensor *embed(fwd *F, const int32_t *ids) {
     return sc != 1.0f ? zf_mul_scalar(c, x, sc) : x;
 }
 
-/* Additive mask [T, S]: 0 where query t (position p0+t) may see key s
- * (position kpos[s], or s when kpos is NULL), -inf elsewhere. */
-static zf_tensor *make_mask(fwd *F, const int64_t *kpos, int64_t S, int64_t window) {
+/* Additive mask [T, S]: 0 where query t (position p0+t) may see row s of
+ * the keys (position kpos0 + (s - krot) mod S, see kv_gather), -inf
+ * elsewhere. */
+static zf_tensor *make_mask(fwd *F, int64_t kpos0, int64_t krot, int64_t S, int64_t window) {
     zf_tensor *mk = zf_empty(F->c, ZF_F32, 2, (int64_t[]){F->T, S});
     if (!mk) return NULL;
     float *p = zf_data(mk);
     for (int64_t t = 0; t < F->T; t++) {
         int64_t q = F->p0 + t;
         for (int64_t s = 0; s < S; s++) {
-            int64_t k = kpos ? kpos[s] : s;
+            int64_t k = kpos0 + (s - krot + S) % S;
             bool ok = k >= 0 && k <= q && (window <= 0 || q - k < window);
             p[t * S + s] = ok ? 0.0f : -INFINITY;
         }
@@ -123,14 +124,13 @@ static zf_status kv_write(fwd *F, zf_tensor *cache, int64_t cap, zf_tensor *x, i
     return ZF_OK;
 }
 
-/* Keys and values this call attends to, [S, Hkv, D] / [S, Hkv, Dv] (views
- * of the cache in its type, or f32 when a batch wraps a ring). Row i holds
- * position i, or kpos[i] when the rows are a wrapped ring (kpos then
- * allocated in the step ctx, at most cap + T entries, so decode steps need
- * the same memory whatever the position). Updates the cache with k, v
+/* Keys and values this call attends to, K [S, Hkv, D] / V [S, Hkv, Dv] in
+ * the cache's type: key s has position *kpos0 + s and is row (s + *krot) % S
+ * (a window layer's ring after it wrapped: views of the cache; a batch that
+ * wraps a ring: a copy in position order). Updates the cache with k, v
  * [T, Hkv, *]. */
 static zf_status kv_gather(fwd *F, int64_t il, zf_tensor *k, zf_tensor *v, zf_tensor **K, zf_tensor **V,
-                           int64_t **kpos_out, int64_t *S_out) {
+                           int64_t *kpos0, int64_t *krot) {
     zf_ctx *c = F->c;
     llm_kv_layer *L = &F->s->kv.layers[il];
     int64_t T = F->T, p0 = F->p0, end = p0 + T;
@@ -141,34 +141,30 @@ static zf_status kv_gather(fwd *F, int64_t il, zf_tensor *k, zf_tensor *v, zf_te
         if ((st = kv_write(F, L->k, L->cap, k, 0, T, slot0)) != ZF_OK) return st;
         if ((st = kv_write(F, L->v, L->cap, v, 0, T, slot0)) != ZF_OK) return st;
         int64_t S = end < L->cap ? end : L->cap;
-        int64_t *kpos = NULL;
-        if (L->ring && end > L->cap) {
-            kpos = zf_ctx_alloc(c, (size_t)S * sizeof *kpos);
-            if (!kpos) return zf_last_status();
-            for (int64_t i = 0; i < S; i++) kpos[i] = llm_kv_ring_pos(i, L->cap, end);
-        }
+        bool wrapped = L->ring && end > L->cap;
+        *kpos0 = wrapped ? end - L->cap : 0; /* the oldest position, in slot end % cap */
+        *krot = wrapped ? end % L->cap : 0;
         *K = zf_narrow(c, L->k, 0, 0, S);
         *V = zf_narrow(c, L->v, 0, 0, S);
-        *kpos_out = kpos;
-        *S_out = S;
     } else {
-        /* A batch that wraps the ring: attend to the old ring contents plus
-         * the new rows, then keep the newest cap rows in the ring. */
-        int64_t old = p0 < L->cap ? p0 : L->cap, S = old + T;
-        int64_t *kpos = zf_ctx_alloc(c, (size_t)S * sizeof *kpos);
-        if (!kpos) return zf_last_status();
-        for (int64_t i = 0; i < old; i++) kpos[i] = llm_kv_ring_pos(i, L->cap, p0);
-        for (int64_t t = 0; t < T; t++) kpos[old + t] = p0 + t;
-        zf_tensor *ko = zf_cast(c, zf_narrow(c, L->k, 0, 0, old), ZF_F32);
-        zf_tensor *vo = zf_cast(c, zf_narrow(c, L->v, 0, 0, old), ZF_F32);
-        *K = old ? zf_cat(c, 2, (zf_tensor *[]){ko, k}, 0) : k;
-        *V = old ? zf_cat(c, 2, (zf_tensor *[]){vo, v}, 0) : v;
+        /* A batch that wraps the ring: the old ring rows in position order
+         * (from the oldest, in slot p0 % cap once the ring is full), then the
+         * new rows; then the ring keeps the newest cap rows. */
+        int64_t old = p0 < L->cap ? p0 : L->cap, r = p0 % L->cap;
+        if (old < L->cap) r = 0;
+        zf_tensor *kp[3], *vp[3];
+        int n = 0;
+        if (old > r) kp[n] = zf_narrow(c, L->k, 0, r, old - r), vp[n++] = zf_narrow(c, L->v, 0, r, old - r);
+        if (r > 0) kp[n] = zf_narrow(c, L->k, 0, 0, r), vp[n++] = zf_narrow(c, L->v, 0, 0, r);
+        kp[n] = zf_cast(c, k, L->k->dtype), vp[n++] = zf_cast(c, v, L->v->dtype);
+        *K = n > 1 ? zf_cat(c, n, kp, 0) : kp[0];
+        *V = n > 1 ? zf_cat(c, n, vp, 0) : vp[0];
         if (!*K || !*V) return zf_last_status();
-        int64_t n = T < L->cap ? T : L->cap, first = end - n;
-        if ((st = kv_write(F, L->k, L->cap, k, first - p0, n, first % L->cap)) != ZF_OK) return st;
-        if ((st = kv_write(F, L->v, L->cap, v, first - p0, n, first % L->cap)) != ZF_OK) return st;
-        *kpos_out = kpos;
-        *S_out = S;
+        int64_t nk = T < L->cap ? T : L->cap, first = end - nk;
+        if ((st = kv_write(F, L->k, L->cap, k, first - p0, nk, first % L->cap)) != ZF_OK) return st;
+        if ((st = kv_write(F, L->v, L->cap, v, first - p0, nk, first % L->cap)) != ZF_OK) return st;
+        *kpos0 = p0 - old;
+        *krot = 0;
     }
     return *K && *V ? ZF_OK : zf_last_status();
 }
@@ -201,10 +197,10 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
     k = dump(F, "Kcur", il, rope(F, k, ly));
     if (!q || !k || !v) return NULL;
     zf_tensor *K = NULL, *V = NULL;
-    int64_t *kpos = NULL, S = 0;
-    if (kv_gather(F, il, k, v, &K, &V, &kpos, &S) != ZF_OK) return NULL;
+    int64_t kpos0 = 0, krot = 0;
+    if (kv_gather(F, il, k, v, &K, &V, &kpos0, &krot) != ZF_OK) return NULL;
+    const int64_t S = K->shape[0];
     int64_t window = ly->swa ? hp->sliding_window : 0;
-    bool identity = kpos == NULL; /* row i holds position i: causality and the window need no mask */
     zf_tensor *o;
     if (D == Dv) {
         /* With an f16 cache, what llama.cpp computes (ggml numerics); Gemma 3
@@ -215,21 +211,18 @@ static zf_tensor *attention(fwd *F, int64_t il, zf_tensor *x) {
             q = zf_mul_scalar(c, q, (double)scale);
             scale = 1.0f;
         }
-        if (ggml && K->dtype != ZF_F16) { /* a batch that wraps a window ring */
-            K = zf_cast(c, K, ZF_F16);
-            V = zf_cast(c, V, ZF_F16);
-        }
-        /* the op's causal/window rules use row index = position: only for identity rows */
-        zf_attn_params ap = {.scale = scale, .window = identity ? window : 0, .q_pos0 = F->p0, .causal = identity,
-                             .numerics = ggml ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT};
-        o = zf_attention(c, q, K, V, identity ? NULL : make_mask(F, kpos, S, window), &ap); /* [T, H, D] */
+        /* causality and the window from the keys' positions (a ring's rows
+         * are read in position order: llama.cpp's bits, see zf_attention) */
+        zf_attn_params ap = {.scale = scale, .window = window, .q_pos0 = F->p0, .k_pos0 = kpos0, .k_rot = krot,
+                             .causal = true, .numerics = ggml ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT};
+        o = zf_attention(c, q, K, V, NULL, &ap); /* [T, H, D] */
         o = dump(F, "kqv_out", il, zf_reshape(c, o, 2, (int64_t[]){T, H * D}));
         return dump(F, "attn_out", il, linear(F, o, ly->wo, NULL, "attn_output", il));
     }
     /* Composite path (head_dim_v != head_dim). */
     K = zf_cast(c, K, ZF_F32);
     V = zf_cast(c, V, ZF_F32);
-    zf_tensor *mask = make_mask(F, kpos, S, window);
+    zf_tensor *mask = make_mask(F, kpos0, krot, S, window);
     /* q: [T, H, D] -> [H, T, D] -> [Hkv, G*T, D] (head h uses kv head h / G) */
     zf_tensor *qg = zf_reshape(c, zf_permute(c, zf_mul_scalar(c, q, hp->attn_scale), (int[]){1, 0, 2}), 3,
                                (int64_t[]){Hkv, G * T, D});

@@ -5,12 +5,6 @@
 
 #include "llm/llm_internal.h"
 
-int64_t llm_kv_ring_pos(int64_t i, int64_t cap, int64_t n_past) {
-    if (i >= n_past) return -1;
-    /* the largest p < n_past with p % cap == i */
-    return i + cap * ((n_past - 1 - i) / cap);
-}
-
 zf_status llm_kv_init(llm_kv *kv, const zf_llm_model *m, int64_t n_ctx, zf_dtype type) {
     const zf_llm_hparams *hp = &m->hp;
     if (type != ZF_F16 && type != ZF_F32)

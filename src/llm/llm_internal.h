@@ -107,8 +107,6 @@ typedef struct llm_kv {
 
 zf_status llm_kv_init(llm_kv *kv, const zf_llm_model *m, int64_t n_ctx, zf_dtype type);
 void llm_kv_free(llm_kv *kv);
-/* Position held by slot i of a ring of `cap` slots after n_past tokens, or -1. */
-int64_t llm_kv_ring_pos(int64_t i, int64_t cap, int64_t n_past);
 
 struct zf_llm_session {
     zf_llm_model *m;

@@ -16,7 +16,9 @@
  *             k, v f32/f16 [B, S, Hkv, D] with unit stride on D; mask
  *             (optional) f32 contiguous [T, S] or [B, T, S]; f[0] scale
  *             (resolved), f[1] softcap, i[0] window, i[1] q_pos0, i[2] causal,
- *             i[3] numerics (ggml: k, v f16, softcap 0).
+ *             i[3] numerics (ggml: k, v f16, softcap 0), i[4] k_pos0, i[5]
+ *             k_rot (ring rows; always 0 with the default numerics: the
+ *             frontend rotates k and v into key order).
  *   GLU       in[0] gate, in[1] up: f32 contiguous, same shape; out likewise;
  *             i[0] act (0 silu, 1 gelu tanh), i[1] numerics. */
 #include <math.h>
@@ -262,8 +264,13 @@ zf_tensor *zf_attention(zf_ctx *ctx, zf_tensor *q, zf_tensor *k, zf_tensor *v, z
         in[3] = zf_contiguous(ctx, mask);
         if (!in[3]) return NULL;
     }
-    if (p->window < 0 || p->q_pos0 < 0 || !(p->softcap >= 0.0) || !isfinite(p->scale)) {
-        zf_set_error(ZF_ERR_INVALID_ARG, "attention: window, q_pos0 and softcap must be >= 0, scale finite");
+    if (p->window < 0 || p->q_pos0 < 0 || p->k_pos0 < 0 || !(p->softcap >= 0.0) || !isfinite(p->scale)) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "attention: window, q_pos0, k_pos0 and softcap must be >= 0, scale finite");
+        return NULL;
+    }
+    if (p->k_rot < 0 || (p->k_rot > 0 && p->k_rot >= S)) {
+        zf_set_error(ZF_ERR_INVALID_ARG, "attention: k_rot must be in [0, S) (got %lld, S = %lld)",
+                     (long long)p->k_rot, (long long)S);
         return NULL;
     }
     if (p->numerics != ZF_NUMERICS_DEFAULT && p->numerics != ZF_NUMERICS_GGML) {
@@ -274,10 +281,18 @@ zf_tensor *zf_attention(zf_ctx *ctx, zf_tensor *q, zf_tensor *k, zf_tensor *v, z
         zf_set_error(ZF_ERR_UNSUPPORTED, "attention: ggml numerics need f16 k and v and no softcap");
         return NULL;
     }
+    int64_t rot = p->k_rot;
+    if (rot > 0 && p->numerics != ZF_NUMERICS_GGML) { /* rows in key order: a copy */
+        zf_tensor *kr = zf_cat(ctx, 2, (zf_tensor *[]){zf_narrow(ctx, k, o, rot, S - rot), zf_narrow(ctx, k, o, 0, rot)}, o);
+        zf_tensor *vr = zf_cat(ctx, 2, (zf_tensor *[]){zf_narrow(ctx, v, o, rot, S - rot), zf_narrow(ctx, v, o, 0, rot)}, o);
+        if (!kr || !vr) return NULL;
+        in[1] = kr, in[2] = vr, rot = 0;
+    }
     in[0] = zf_contiguous(ctx, q);
     if (!in[0]) return NULL;
     double scale = p->scale != 0.0 ? p->scale : (D > 0 ? 1.0 / sqrt((double)D) : 1.0);
-    zf_op_params kp = {.f = {scale, p->softcap}, .i = {p->window, p->q_pos0, p->causal ? 1 : 0, p->numerics}};
+    zf_op_params kp = {.f = {scale, p->softcap},
+                       .i = {p->window, p->q_pos0, p->causal ? 1 : 0, p->numerics, p->k_pos0, rot}};
     return zf_ops_finish(ctx, ZF_OP_ATTENTION, zf_new_tensor(ctx, ZF_F32, nd, q->shape), n_in, in, &kp);
 }
 

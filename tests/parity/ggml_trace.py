@@ -5,8 +5,11 @@ Runs llama.cpp (llama-cpp-python's low-level API, the settings of
 test_llm_parity.py: no flash attention, n_batch 512, one thread) on token ids
 with its eval callback on, and writes every tensor the graph computes:
 
-    OUT/step0/   the prompt in one batch (logits of the last position only)
-    OUT/stepK/   the K-th greedy token decoded alone (with --decode N)
+    OUT/step0/   the prompt in one batch (logits of the last position only);
+                 a prompt longer than n_batch (512) in batches of 512, as
+                 llama-cpp-python's Llama.eval and zerfoo do: step0, step1, ...
+                 (each with the logits of its last position)
+    OUT/stepK/   then each greedy token decoded alone (with --decode N)
 
 Each step directory holds NAME.f32 (raw little-endian float32, ggml's element
 order: ne[0] fastest) and index.tsv, one line per tensor in evaluation order:
@@ -170,10 +173,12 @@ def main():
         lg = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, -1), shape=(n_vocab,))
         return int(np.argmax(lg))
 
-    tok = decode(ids, 0)
+    nb = 512
+    for step, i in enumerate(range(0, len(ids), nb)):
+        tok = decode(ids[i:i + nb], step)
     gen = [tok]
     for k in range(1, a.decode + 1):
-        tok = decode([tok], k)
+        tok = decode([tok], step + k)
         gen.append(tok)
     with open(os.path.join(a.out, "tokens.txt"), "w") as f:
         f.write(" ".join(map(str, ids)) + "\n" + " ".join(map(str, gen)) + "\n")

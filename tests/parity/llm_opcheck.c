@@ -222,6 +222,12 @@ typedef struct {
     int64_t D, H, Hkv, T, S;
     float scale, qmag;
     int64_t window;
+    /* ring > 0: zerfoo gets only the last keys, as a window layer's cache
+     * holds them: decode (T = 1) the last `ring` positions in a ring of that
+     * many rows (row = position % ring, k_rot and k_pos0 set); prefill, the
+     * `ring` positions before the batch and the batch's own, in position
+     * order (k_pos0 set). ggml keeps the full-size cache, cell = position. */
+    int64_t ring;
 } attn_case;
 
 static void check_attention(zf_ctx *zc, attn_case a) {
@@ -260,11 +266,26 @@ static void check_attention(zf_ctx *zc, attn_case a) {
     zf_tensor *V = zf_from_data(zc, ZF_F16, 3, (int64_t[]){S, Hkv, D}, vh);
     zf_attn_params ap = {.scale = a.scale, .window = a.window, .q_pos0 = p0, .causal = true,
                          .numerics = ZF_NUMERICS_GGML};
+    if (a.ring > 0 && T == 1 && S > a.ring) { /* rows: position % ring */
+        const int64_t n = a.ring, P0 = S - n;
+        zf_tensor *parts[2] = {zf_narrow(zc, K, 0, P0, n - S % n), zf_narrow(zc, K, 0, S - S % n, S % n)};
+        zf_tensor *vparts[2] = {zf_narrow(zc, V, 0, P0, n - S % n), zf_narrow(zc, V, 0, S - S % n, S % n)};
+        /* ring row r holds position P0 + (r - S % n) mod n: rows [0, S % n) the newest */
+        K = S % n ? zf_cat(zc, 2, (zf_tensor *[]){parts[1], parts[0]}, 0) : parts[0];
+        V = S % n ? zf_cat(zc, 2, (zf_tensor *[]){vparts[1], vparts[0]}, 0) : vparts[0];
+        ap.k_pos0 = P0;
+        ap.k_rot = S % n;
+    } else if (a.ring > 0 && p0 > a.ring) { /* the ring's rows in position order, then the batch */
+        const int64_t P0 = p0 - a.ring;
+        K = zf_narrow(zc, K, 0, P0, S - P0);
+        V = zf_narrow(zc, V, 0, P0, S - P0);
+        ap.k_pos0 = P0;
+    }
     zf_tensor *o = zf_attention(zc, zf_from_data(zc, ZF_F32, 3, (int64_t[]){T, H, D}, qp), K, V, NULL, &ap);
     char lab[160];
-    snprintf(lab, sizeof lab, "D %lld, H %lld/%lld, T %lld, S %lld (n_kv %lld), scale %g, window %lld",
+    snprintf(lab, sizeof lab, "D %lld, H %lld/%lld, T %lld, S %lld (n_kv %lld), scale %g, window %lld, ring %lld",
              (long long)D, (long long)H, (long long)Hkv, (long long)T, (long long)S, (long long)n_kv, a.scale,
-             (long long)a.window);
+             (long long)a.window, (long long)a.ring);
     compare("attention", lab, o ? zf_data(o) : NULL, G.data(out), T * H * D);
     free(tmp);
     free(kh);
@@ -338,16 +359,23 @@ int main(int argc, char **argv) {
     check_glu(zc, true, 1, 65536, 1.0f, true);
     const attn_case ac[] = {
         /* SmolLM2-135M: D 64, 9 heads over 3 */
-        {64, 9, 3, 5, 5, 0.125f, 1.0f, 0},     {64, 9, 3, 1, 6, 0.125f, 1.0f, 0},
-        {64, 9, 3, 40, 40, 0.125f, 2.0f, 0},   {64, 9, 3, 1, 300, 0.125f, 2.0f, 0},
-        {64, 9, 3, 33, 290, 0.125f, 1.0f, 0},  {64, 9, 3, 7, 77, 0.125f, 1.0f, 16},
+        {64, 9, 3, 5, 5, 0.125f, 1.0f, 0, 0},     {64, 9, 3, 1, 6, 0.125f, 1.0f, 0, 0},
+        {64, 9, 3, 40, 40, 0.125f, 2.0f, 0, 0},   {64, 9, 3, 1, 300, 0.125f, 2.0f, 0, 0},
+        {64, 9, 3, 33, 290, 0.125f, 1.0f, 0, 0},  {64, 9, 3, 7, 77, 0.125f, 1.0f, 16, 0},
         /* Gemma 3 270M: D 256, 4 heads over 1, q scaled before (scale 1) */
-        {256, 4, 1, 6, 6, 1.0f, 0.0625f, 0},   {256, 4, 1, 1, 7, 1.0f, 0.0625f, 0},
-        {256, 4, 1, 20, 520, 1.0f, 0.0625f, 512}, {256, 4, 1, 1, 600, 1.0f, 0.0625f, 512},
+        {256, 4, 1, 6, 6, 1.0f, 0.0625f, 0, 0},   {256, 4, 1, 1, 7, 1.0f, 0.0625f, 0, 0},
+        {256, 4, 1, 20, 520, 1.0f, 0.0625f, 512, 0}, {256, 4, 1, 1, 600, 1.0f, 0.0625f, 512, 0},
+        /* ... its window layers' rings after they wrapped: decode, and prefill batches */
+        {256, 4, 1, 1, 600, 1.0f, 0.0625f, 512, 512},   {256, 4, 1, 1, 1029, 1.0f, 0.0625f, 512, 512},
+        {256, 4, 1, 1, 1024, 1.0f, 0.0625f, 512, 512},  {256, 4, 1, 271, 783, 1.0f, 0.0625f, 512, 512},
+        {256, 4, 1, 100, 1300, 1.0f, 0.0625f, 512, 512},
+        /* rings whose size is no multiple of 16 or 64 (lanes by position, not row) */
+        {64, 9, 3, 1, 300, 0.125f, 2.0f, 77, 77},       {64, 9, 3, 1, 300, 0.125f, 2.0f, 77, 90},
+        {64, 9, 3, 30, 300, 0.125f, 1.0f, 77, 77},      {80, 4, 2, 1, 200, 0.11f, 1.0f, 50, 53},
         /* head dims with f64 tails (80, 96) and without tinyBLAS (40: kq; 34: kqv) */
-        {80, 4, 2, 9, 30, 0.11f, 1.0f, 0},     {80, 4, 2, 1, 30, 0.11f, 1.0f, 0},
-        {96, 2, 2, 3, 70, 0.1f, 1.0f, 0},      {40, 4, 4, 5, 20, 0.16f, 1.0f, 0},
-        {34, 2, 1, 5, 20, 0.17f, 1.0f, 0},     {34, 2, 1, 1, 20, 0.17f, 1.0f, 0},
+        {80, 4, 2, 9, 30, 0.11f, 1.0f, 0, 0},     {80, 4, 2, 1, 30, 0.11f, 1.0f, 0, 0},
+        {96, 2, 2, 3, 70, 0.1f, 1.0f, 0, 0},      {40, 4, 4, 5, 20, 0.16f, 1.0f, 0, 0},
+        {34, 2, 1, 5, 20, 0.17f, 1.0f, 0, 0},     {34, 2, 1, 1, 20, 0.17f, 1.0f, 0, 0},
     };
     for (size_t i = 0; i < sizeof ac / sizeof ac[0]; i++) check_attention(zc, ac[i]);
     check_f16(zc);

@@ -13,10 +13,16 @@
    decode steps, compared bit for bit with llama.cpp's, each matmul replaced
    by llama.cpp's own product (ZF_LLM_INJECT): every other op must be
    bit-identical. With ZF_PARITY_STRICT=1 also without the replacement.
+   Models with a sliding window (Gemma 3: 512 tokens, kept as a ring) also
+   on a 783-token prompt (two prefill batches, the second wrapping the
+   ring, then decode steps on the wrapped ring).
 3. Perplexity of an English text (the first 16 KB of the GPL-3 text Debian
    ships in /usr/share/common-licenses, or --ppl-file): within 1% of llama.cpp's, computed
    the way llama.cpp's perplexity tool does (windows of N tokens starting with
-   BOS, second half of each window scored).
+   BOS, second half of each window scored). Models with a sliding window
+   also with one 1024-token window, and greedy continuations of long prompts
+   (past the window during prefill and during decode) must equal
+   llama.cpp's.
 4. Families without a registry model (qwen2, qwen3, phi3 (whose window
    llama.cpp ignores, as zerfoo does), llama, gemma3 with a tiny window): small random-weight GGUF files
    written with the `gguf` package; the logits of the last position after a
@@ -65,6 +71,7 @@ MODELS = {
     "gemma3-270m": "gemma-3-270m-q4_k_m.gguf",
     "smollm2-135m": "SmolLM2-135M-Instruct.Q4_1.gguf",
 }
+WINDOWED = {"gemma3-270m"}  # sliding-window layers (512 tokens): long-context checks too
 
 passed = failed = 0
 
@@ -167,21 +174,28 @@ def test_generation(tool, name, path, n_gen):
     del llm
 
 
-def test_trace(tool, name, path, inject):
-    """Bit-identical intermediates (see the top), for two prompts."""
+def gpl_text():
     with open("/usr/share/common-licenses/GPL-3", encoding="utf-8") as f:
-        long_text = f.read()[:1500]
-    for label, text in (("short prompt", "The capital of France is"), ("330-token prompt", long_text)):
+        return f.read()
+
+
+def test_trace(tool, name, path, inject):
+    """Bit-identical intermediates (see the top), for two prompts (three with a window)."""
+    text = gpl_text()
+    cases = [("short prompt", "The capital of France is", 512), ("330-token prompt", text[:1500], 512)]
+    if name in WINDOWED:
+        cases.append(("783-token prompt (ring wrapped)", text[:3600], 1024))
+    for label, text, n_ctx in cases:
         with tempfile.TemporaryDirectory() as d:
             ref, ours = os.path.join(d, "ggml"), os.path.join(d, "zerfoo")
             subprocess.run([sys.executable, os.path.join(HERE, "ggml_trace.py"), path, ref, "--text", text,
-                            "--decode", "2"], check=True, stdout=subprocess.DEVNULL)
+                            "--decode", "2", "--ctx", str(n_ctx)], check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(ref, "tokens.txt")) as f:
                 ids = f.readline()
             env = dict(os.environ, ZF_LLM_DUMP=ours)
             if inject:
                 env["ZF_LLM_INJECT"] = ref
-            subprocess.run([tool, "gen", path, "3", "512"], input=ids, text=True, env=env, check=True,
+            subprocess.run([tool, "gen", path, "3", str(n_ctx)], input=ids, text=True, env=env, check=True,
                            stdout=subprocess.DEVNULL)
             out = subprocess.run([sys.executable, os.path.join(HERE, "trace_compare.py"), ours, ref],
                                  capture_output=True, text=True)
@@ -189,6 +203,23 @@ def test_trace(tool, name, path, inject):
             what = "every op but the matmuls (llama.cpp's products injected)" if inject else "the whole forward pass"
             check(out.returncode == 0, f"{name}: {label}, prefill and 2 decode steps: {what} bit-identical with "
                                        f"llama.cpp" + ("" if out.returncode == 0 else ": " + "; ".join(summary)))
+
+
+def test_long_generation(tool, name, path):
+    """Greedy continuations of long prompts, across the window during prefill and during decode."""
+    text = gpl_text()
+    n_ctx = 1024
+    llm = llama(path, n_ctx)
+    cases = [(llm.tokenize(text[a:b].encode(), add_bos=True, special=True), n)
+             for a, b, n in ((0, 1800, 120), (5000, 8600, 24))]
+    key = f"longgen:{os.path.basename(path)}:{os.path.getsize(path)}:{hash(tuple(tuple(c) for c, _ in cases))}"
+    ref = cached(key, lambda: [greedy_ref(llm, ids, n) for ids, n in cases])
+    del llm
+    for (ids, n), r in zip(cases, ref):
+        o = list(map(int, tool_lines(tool, ["gen", path, str(n), str(n_ctx)], [" ".join(map(str, ids))])[0].split()))
+        k = next((i for i in range(n) if i >= len(o) or r[i] != o[i]), None)
+        check(k is None, f"{name}: {len(ids)}-token prompt, {n} greedy tokens (to position {len(ids) + n}, "
+                         f"window 512) equal to llama.cpp's" + ("" if k is None else f": first differs at {k}"))
 
 
 def ref_perplexity(path, text, n_ctx):
@@ -213,9 +244,9 @@ def ref_perplexity(path, text, n_ctx):
     return math.exp(nll / count), count
 
 
-def test_perplexity(zerfoo, name, path, n_ctx, src):
+def test_perplexity(zerfoo, name, path, n_ctx, src, chars=16384):
     with open(src, encoding="utf-8") as f:
-        text = f.read()[:16384]
+        text = f.read()[:chars]
     txt = os.path.join(tempfile.mkdtemp(), "ppl.txt")
     with open(txt, "w", encoding="utf-8") as f:
         f.write(text)
@@ -391,8 +422,12 @@ def main():
         if strict:
             test_trace(a.tool, n, paths[n], inject=False)
         test_generation(a.tool, n, paths[n], a.n_gen)
+        if n in WINDOWED:
+            test_long_generation(a.tool, n, paths[n])
         if not a.skip_ppl:
             test_perplexity(a.zerfoo, n, paths[n], a.ppl_ctx, a.ppl_file)
+            if n in WINDOWED:  # one window (~1070 tokens of text): its scored half lies past the window
+                test_perplexity(a.zerfoo, n, paths[n], 1024, a.ppl_file, chars=5000)
     if not a.skip_random:
         test_random_families(a.tool, paths.get("smollm2-135m") or model_path(a.zerfoo, "smollm2-135m"))
     print(f"{passed} passed, {failed} failed")

@@ -464,6 +464,49 @@ static void test_attention(void) {
     zf_ctx_free(ctx);
 }
 
+/* k_pos0 / k_rot: a ring of rows (key s in row (s + k_rot) % S, position
+ * k_pos0 + s) gives the bits of the same keys in order, with either
+ * numerics, and k_pos0 shifts positions as q_pos0 does; both sides of a
+ * ring whose rows wrap inside a 16-key group. */
+static void test_attention_ring(void) {
+    zf_ctx *in = zf_ctx_new(NULL);
+    const int64_t S = 45, Hq = 4, Hkv = 2, D = 32, rot = 13, kp0 = 100;
+    zf_tensor *kf = zf_randn(in, ZF_F32, 3, (int64_t[]){S, Hkv, D}, 1, 3);
+    zf_tensor *vf = zf_randn(in, ZF_F32, 3, (int64_t[]){S, Hkv, D}, 1, 4);
+    for (int64_t T = 1; T <= 5; T += 4)
+        for (int num = 0; num < 2; num++)
+            for (int e = 0; e < 3; e++) {
+                zf_ctx *ctx = zf_ctx_new(g_engines[e]);
+                zf_tensor *q = zf_randn(ctx, ZF_F32, 3, (int64_t[]){T, Hq, D}, 1, 5);
+                zf_tensor *k = zf_cast(ctx, kf, ZF_F16), *v = zf_cast(ctx, vf, ZF_F16);
+                /* ring rows: row (s + rot) % S holds key s */
+                zf_tensor *kr = zf_cat(ctx, 2, (zf_tensor *[]){zf_narrow(ctx, k, 0, S - rot, rot),
+                                                              zf_narrow(ctx, k, 0, 0, S - rot)}, 0);
+                zf_tensor *vr = zf_cat(ctx, 2, (zf_tensor *[]){zf_narrow(ctx, v, 0, S - rot, rot),
+                                                              zf_narrow(ctx, v, 0, 0, S - rot)}, 0);
+                zf_numerics nm = num ? ZF_NUMERICS_GGML : ZF_NUMERICS_DEFAULT;
+                zf_attn_params p = {.window = 30, .q_pos0 = kp0 + S - T, .k_pos0 = kp0, .causal = true, .numerics = nm};
+                zf_tensor *y = zf_attention(ctx, q, k, v, NULL, &p);
+                p.k_rot = rot;
+                zf_tensor *yr = zf_attention(ctx, q, kr, vr, NULL, &p);
+                CHECK(y && yr && memcmp(zf_data(y), zf_data(yr), zf_nbytes(y)) == 0);
+                if (!num) { /* the default numerics: positions only matter relative to each other */
+                    zf_attn_params p0 = {.window = 30, .q_pos0 = S - T, .causal = true};
+                    zf_tensor *y0 = zf_attention(ctx, q, k, v, NULL, &p0);
+                    CHECK(y && y0 && memcmp(zf_data(y), zf_data(y0), zf_nbytes(y)) == 0);
+                }
+                zf_ctx_free(ctx);
+            }
+    zf_ctx *ctx = zf_ctx_new(NULL);
+    zf_tensor *q = zf_randn(ctx, ZF_F32, 3, (int64_t[]){1, Hq, D}, 1, 5);
+    zf_attn_params bad = {.k_rot = S};
+    CHECK(!zf_attention(ctx, q, kf, vf, NULL, &bad) && zf_last_status() == ZF_ERR_INVALID_ARG);
+    bad.k_rot = 0, bad.k_pos0 = -1;
+    CHECK(!zf_attention(ctx, q, kf, vf, NULL, &bad) && zf_last_status() == ZF_ERR_INVALID_ARG);
+    zf_ctx_free(ctx);
+    zf_ctx_free(in);
+}
+
 int main(void) {
     g_engines[0] = zf_cpu_engine();
     g_engines[1] = zf_cpu_engine_new(1);
@@ -472,6 +515,7 @@ int main(void) {
     test_rope();
     test_grads();
     test_attention();
+    test_attention_ring();
     zf_engine_free(g_engines[2]);
     zf_engine_free(g_engines[1]);
     ZF_TEST_MAIN_END();

@@ -39,6 +39,11 @@ int main(void) {
                   "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n"
                   "<start_of_turn>user\n2+2?<end_of_turn>\n<start_of_turn>model\n"));
     CHECK(renders(ZF_CHAT_GEMMA, k_conv + 1, 1, false, "<start_of_turn>user\nHi<end_of_turn>\n"));
+    /* Gemma and Llama 3 trim the texts, as llama.cpp's templates do (a reply ending in a newline) */
+    const zf_chat_msg ws[] = {{"system", " Be brief.\n"}, {"user", "\t Hi \n"}, {"assistant", "Hello!\n\n"}};
+    CHECK(renders(ZF_CHAT_GEMMA, ws, 3, false,
+                  "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n"));
+    CHECK(renders(ZF_CHAT_LLAMA3, ws + 2, 1, false, "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"));
     CHECK(renders(ZF_CHAT_CHATML, k_conv, 4, true,
                   "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
                   "Hello!<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n"));

@@ -59,7 +59,7 @@ typedef struct zf_attn_dims {
     int o;
     int64_t B, T, Hq, D, S, Hkv, G;
     float scale, softcap;
-    int64_t window, qpos0;
+    int64_t window, qpos0, kpos0, krot;
     bool causal;
 } zf_attn_dims;
 zf_attn_dims zf_cpu_attention_dims(const zf_op_call *c);

@@ -279,7 +279,8 @@ static const float *kv_tile(const zf_tensor *t, int o, int64_t b, int64_t g, int
     return tile;
 }
 
-/* Keys visible to the query at position qpos: [*lo, *hi). */
+/* Keys visible to the query at position qpos (relative to key 0's, k_pos0;
+ * k_rot is 0 here, see llm_ops.c): [*lo, *hi). */
 static void visible(const attn_job *j, int64_t qpos, int64_t *lo, int64_t *hi) {
     *lo = 0;
     *hi = j->d.S;
@@ -306,7 +307,7 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
     int64_t ps0 = j->d.S * p / j->P, ps1 = j->d.S * (p + 1) / j->P, lo_all = j->d.S, hi_all = 0;
     for (int64_t t = t0; t < t1; t++) {
         int64_t lo, hi;
-        visible(j, j->d.qpos0 + t, &lo, &hi);
+        visible(j, j->d.qpos0 - j->d.kpos0 + t, &lo, &hi);
         lo_all = lo < lo_all ? lo : lo_all;
         hi_all = hi > hi_all ? hi : hi_all;
     }
@@ -337,7 +338,7 @@ static void attn_task(attn_job *j, int64_t task, float *sc) {
             const float *mrow =
                 mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * j->d.S : NULL;
             int64_t lo, hi;
-            visible(j, j->d.qpos0 + t, &lo, &hi);
+            visible(j, j->d.qpos0 - j->d.kpos0 + t, &lo, &hi);
             float *zr = z + r * KV_TILE, mt = -INFINITY;
             for (int64_t s = a; s < e; s++) {
                 float zz = -INFINITY;
@@ -437,6 +438,8 @@ zf_attn_dims zf_cpu_attention_dims(const zf_op_call *c) {
     d.softcap = (float)c->p.f[1];
     d.window = c->p.i[0];
     d.qpos0 = c->p.i[1];
+    d.kpos0 = c->p.i[4];
+    d.krot = c->p.i[5];
     d.causal = c->p.i[2] != 0;
     return d;
 }

@@ -23,11 +23,16 @@
  *     n % 64 terms are added in f64, in order; the result rounded to f32;
  *   R (GCC's _mm512_reduce_add_ps): h_i = a_i + a_{i+8}, q_i = h_i + h_{i+4},
  *     (q_0 + q_2) + (q_1 + q_3).
- * Over s, llama.cpp's cache has n_kv cells, S rounded up to 256, the cells
- * past S masked: their terms are zeros, which change no sum, so the sums here
- * stop at S and B has no f64 tail over s. Key s sits in lane s % 16 (s % 64)
- * as cell s does in llama.cpp's cache, where cell = position until a window
- * layer's cache wraps.
+ * Over s, llama.cpp's cache has n_kv cells, S rounded up to 256, cell =
+ * position (llama-cpp-python's window layers keep a full-size cache too), the
+ * cells past S masked: their terms are zeros, which change no sum, so the
+ * sums here stop at S and B has no f64 tail over s; masked cells before the
+ * visible ones (outside a window) likewise add only zeros. So the sums run
+ * over the visible keys in position order, the key at position P in lane
+ * P % 16 (P % 64) and softmax group P / 16, as cell P: a ring (k_rot > 0),
+ * whose rows hold other positions, gives the bits of the full-size cache.
+ * Below, keys are handled by position P = k_pos0 + s; row(P) is its row of
+ * k and v.
  *
  * Work: one task per query row (tasks ordered so that each thread's range
  * mixes early and late, cheap and costly, causal rows). AVX-512 code reads
@@ -110,10 +115,12 @@ static inline TGT float dot_b_avx512(const uint16_t *k, const float *qh, int64_t
     return (float)s;
 }
 
-/* z[s - g0] = k_s . qh for s in [lo, hi), k_s = k0 + s * ks (f16), in order
- * A (a; D % 16 == 0: four keys at a time sharing q's loads) or B. */
-static TGT void logits_avx512(const uint16_t *k0, int64_t ks, const float *qh, int64_t D, int64_t lo, int64_t hi,
-                              int64_t g0, bool a, float *z) {
+/* z[s - g0] = k_s . qh for positions s in [lo, hi), k_s = k0 + (s + roff) *
+ * ks (f16), in order A (a; D % 16 == 0: four keys at a time sharing q's
+ * loads) or B. */
+static TGT void logits_avx512(const uint16_t *k0, int64_t ks, int64_t roff, const float *qh, int64_t D, int64_t lo,
+                              int64_t hi, int64_t g0, bool a, float *z) {
+    k0 += roff * ks;
     int64_t s = lo;
     if (a) {
         for (; s < hi; s += 4) {
@@ -132,35 +139,41 @@ static TGT void logits_avx512(const uint16_t *k0, int64_t ks, const float *qh, i
     for (; s < hi; s++) z[s - g0] = dot_b_avx512(k0 + s * ks, qh, D);
 }
 
-/* a[l] += p_s v_s[d0..d0+16) for the 16 keys s = s0 + l in [lo, hi) (v_s =
- * v0 + s * vs, f16; m masks the dims past D). */
+/* Rows of positions: row(P) = P + off, less S from P >= wrap on (a ring). */
+typedef struct {
+    int64_t off, wrap, S;
+} rowmap;
+static inline int64_t row_of(const rowmap *r, int64_t P) { return P + r->off - (P >= r->wrap ? r->S : 0); }
+
+/* a[l] += p_s v_s[d0..d0+16) for the 16 keys at positions s = s0 + l in [lo,
+ * hi) (v_s = v0 + row(s) * vs, f16; m masks the dims past D). */
 static inline TGT __attribute__((always_inline)) void pv_group(__m512 *a, const float *p, int64_t s0, int64_t lo,
-                                                               int64_t hi, const uint16_t *v0, int64_t vs, int64_t d0,
-                                                               __mmask16 m) {
-    if (s0 >= lo && s0 + 16 <= hi) {
+                                                               int64_t hi, const uint16_t *v0, int64_t vs,
+                                                               const rowmap *rm, int64_t d0, __mmask16 m) {
+    if (s0 >= lo && s0 + 16 <= hi && (s0 >= rm->wrap || s0 + 16 <= rm->wrap)) {
+        const uint16_t *vg = v0 + row_of(rm, s0) * vs + d0;
 #pragma GCC unroll 16
-        for (int l = 0; l < 16; l++)
-            a[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[l]), ld16h_m(v0 + (s0 + l) * vs + d0, m), a[l]);
+        for (int l = 0; l < 16; l++) a[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[l]), ld16h_m(vg + l * vs, m), a[l]);
     } else {
 #pragma GCC unroll 16
         for (int l = 0; l < 16; l++)
             if (s0 + l >= lo && s0 + l < hi)
-                a[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[l]), ld16h_m(v0 + (s0 + l) * vs + d0, m), a[l]);
+                a[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[l]), ld16h_m(v0 + row_of(rm, s0 + l) * vs + d0, m), a[l]);
     }
 }
 
-/* out[d] = sum over s in [lo, hi) of p[s - g0] v_s[d], in order A (16 lanes)
+/* out[d] = sum over positions s in [lo, hi) of p[s - g0] v_s[d], in order A (16 lanes)
  * or B (64 lanes: four passes of 16, combined as (0 + 2) + (1 + 3)); the
  * lanes of a block of 16 dims stay in registers. */
-static TGT void pv_avx512(const float *p, int64_t g0, int64_t lo, int64_t hi, const uint16_t *v0, int64_t vs, int64_t D,
-                          bool a_order, float *out) {
+static TGT void pv_avx512(const float *p, int64_t g0, int64_t lo, int64_t hi, const uint16_t *v0, int64_t vs,
+                          const rowmap *rm, int64_t D, bool a_order, float *out) {
     for (int64_t d0 = 0; d0 < D; d0 += 16) {
         const __mmask16 m = tail16(D - d0);
         __m512 a[16];
         if (a_order) {
 #pragma GCC unroll 16
             for (int l = 0; l < 16; l++) a[l] = _mm512_setzero_ps();
-            for (int64_t s0 = g0; s0 < hi; s0 += 16) pv_group(a, p + (s0 - g0), s0, lo, hi, v0, vs, d0, m);
+            for (int64_t s0 = g0; s0 < hi; s0 += 16) pv_group(a, p + (s0 - g0), s0, lo, hi, v0, vs, rm, d0, m);
         } else {
             __m512 t[2][16];
             static const int pass[4] = {0, 2, 1, 3};
@@ -169,7 +182,7 @@ static TGT void pv_avx512(const float *p, int64_t g0, int64_t lo, int64_t hi, co
 #pragma GCC unroll 16
                 for (int l = 0; l < 16; l++) a[l] = _mm512_setzero_ps();
                 for (int64_t s0 = g0 / 64 * 64 + 16 * j; s0 < hi; s0 += 64)
-                    if (s0 + 16 > lo) pv_group(a, p + (s0 - g0), s0, lo, hi, v0, vs, d0, m);
+                    if (s0 + 16 > lo) pv_group(a, p + (s0 - g0), s0, lo, hi, v0, vs, rm, d0, m);
 #pragma GCC unroll 16
                 for (int l = 0; l < 16; l++) t[j & 1][l] = j < 2 ? a[l] : _mm512_add_ps(t[j & 1][l], a[l]);
             }
@@ -246,40 +259,45 @@ static void attn_row(const gjob *j, int64_t row, float *sc) {
     const zf_op_call *c = j->c;
     const zf_tensor *k = c->in[1], *v = c->in[2], *mask = c->n_in > 3 ? c->in[3] : NULL;
     const int64_t D = j->d.D, S = j->d.S, h = row % j->d.Hq, t = (row / j->d.Hq) % j->d.T,
-                  b = row / (j->d.Hq * j->d.T), g = h / j->d.G;
+                  b = row / (j->d.Hq * j->d.T), g = h / j->d.G, kp0 = j->d.kpos0;
     float *qh = sc, *z = qh + D, *kr = z + S + 32, *acc = kr + D;
     uint16_t *h16 = (uint16_t *)(acc + 64 * D);
     float *out = (float *)zf_ptr(c->out) + row * D;
     memcpy(qh, (const float *)zf_ptr(c->in[0]) + row * D, sizeof(float) * (size_t)D);
     round_f16(qh, h16, D);
-    /* visible keys [lo, hi), and the 16-key groups [g0, g1) that hold them */
+    /* positions of the visible keys [lo, hi), and the 16-key groups [g0, g1) that hold them */
     const int64_t qpos = j->d.qpos0 + t;
-    int64_t lo = 0, hi = S;
-    if (j->d.causal && qpos + 1 < hi) hi = qpos + 1 < 0 ? 0 : qpos + 1;
+    int64_t lo = kp0, hi = kp0 + S;
+    if (j->d.causal && qpos + 1 < hi) hi = qpos + 1;
     if (j->d.window > 0 && qpos - j->d.window + 1 > lo) lo = qpos - j->d.window + 1;
     if (lo >= hi) { /* no visible key: zeros, as the op's contract says */
         memset(out, 0, sizeof(float) * (size_t)D);
         return;
     }
     const int64_t g0 = lo / 16 * 16, g1 = (hi + 15) / 16 * 16;
+    const rowmap rm = {.off = j->d.krot - kp0, .wrap = kp0 + S - j->d.krot, .S = S};
     const float *mrow = mask ? (const float *)zf_ptr(mask) + ((mask->ndim == 3 ? b * j->d.T : 0) + t) * S : NULL;
     /* logits, scaled and masked (-inf outside [lo, hi)), and their max */
-    /* z[s - g0] holds key s; rows of k and v are ks, vs elements apart */
+    /* z[s - g0] holds the key at position s; rows of k and v are ks, vs elements apart */
     const uint16_t *k0 = kv_at(k, j->d.o, b, 0, g), *v0 = kv_at(v, j->d.o, b, 0, g);
     const int64_t ks = k->stride[j->d.o], vs = v->stride[j->d.o];
 #if defined(__x86_64__) || defined(__i386__)
-    if (j->avx512) logits_avx512(k0, ks, qh, D, lo, hi, g0, j->kq_a, z);
+    if (j->avx512) { /* the keys before the ring's wrap, then those after */
+        const int64_t w = hi < rm.wrap ? hi : rm.wrap;
+        if (lo < w) logits_avx512(k0, ks, rm.off, qh, D, lo, w, g0, j->kq_a, z);
+        if (w < hi) logits_avx512(k0, ks, rm.off - S, qh, D, w > lo ? w : lo, hi, g0, j->kq_a, z);
+    }
 #endif
     float mx = -INFINITY;
     for (int64_t s = g0; s < g1; s++) {
         float zz = -INFINITY;
         if (s >= lo && s < hi) {
             if (!j->avx512) {
-                zf_convert_to_f32(ZF_F16, k0 + s * ks, kr, (size_t)D);
+                zf_convert_to_f32(ZF_F16, k0 + row_of(&rm, s) * ks, kr, (size_t)D);
                 z[s - g0] = j->kq_a ? dot_a(kr, qh, D) : dot_b(kr, qh, D);
             }
             zz = z[s - g0] * j->d.scale;
-            if (mrow) zz = zz + mrow[s];
+            if (mrow) zz = zz + mrow[s - kp0];
         }
         z[s - g0] = zz;
         /* a NaN logit sticks (a later masked -inf must not replace it and
@@ -297,14 +315,14 @@ static void attn_row(const gjob *j, int64_t row, float *sc) {
     /* out = sum_s p_s v_s in order A (16 lanes) or B (64) */
 #if defined(__x86_64__) || defined(__i386__)
     if (j->avx512) {
-        pv_avx512(z, g0, lo, hi, v0, vs, D, j->pv_a, out);
+        pv_avx512(z, g0, lo, hi, v0, vs, &rm, D, j->pv_a, out);
         return;
     }
 #endif
     const int lanes = j->pv_a ? 16 : 64;
     memset(acc, 0, sizeof(float) * (size_t)(lanes * D));
     for (int64_t s = lo; s < hi; s++) {
-        zf_convert_to_f32(ZF_F16, v0 + s * vs, kr, (size_t)D);
+        zf_convert_to_f32(ZF_F16, v0 + row_of(&rm, s) * vs, kr, (size_t)D);
         pv_add(acc + (s % lanes) * D, z[s - g0], kr, D);
     }
     reduce_lanes(acc, lanes, D, out);
