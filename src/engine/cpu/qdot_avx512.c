@@ -195,12 +195,70 @@ INL void vec32_wide(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, 
             if (2 * p < nw) vec32_store(has_m, L[p][r], Sm[p][r], 2 * p, nw, y + r * ys);
 }
 
+/* VEC for q4_0/q5_0/q8_0 with several x rows (prefill): two pairs of
+ * weight rows walk the blocks together, so each x block, its scale and its
+ * bias term are loaded once for 4 weight rows; the bias term enters as
+ * dpbusd's accumulator (-bias * the 4-element sums of x: the same integer
+ * as the separate subtraction, dpbusd wraps without saturating). Each
+ * pair's lanes take vec32_body's FMA chain: the same bits. */
+INL void vec32_quad(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs,
+                    int nr, float *y, int64_t ys) {
+    const int bsz = bsz32(t), bias = bias32(t);
+    const int64_t nb = K / 32;
+    const size_t od = zf_qx_d_offset(K);
+    const __m512i vbias = _mm512_set1_epi8((char)bias); /* unsigned: 8, 16, 128 */
+    for (int i = 0; i < nw; i += 4) {
+        const uint8_t *w0[2], *w1[2];
+#pragma GCC unroll 2
+        for (int p = 0; p < 2; p++) {
+            const int i0 = i + 2 * p < nw ? i + 2 * p : i, i1 = i0 + 1 < nw ? i0 + 1 : i0;
+            w0[p] = w + i0 * ws;
+            w1[p] = w + i1 * ws;
+        }
+        __m512 L[2][R];
+#pragma GCC unroll 8
+        for (int r = 0; r < nr; r++) L[0][r] = L[1][r] = _mm512_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            __m512i u[2];
+            __m512 dw[2];
+#pragma GCC unroll 2
+            for (int p = 0; p < 2; p++) {
+                const uint8_t *a = w0[p] + (size_t)b * bsz, *c = w1[p] + (size_t)b * bsz;
+                u[p] = l32_pair(t, a, c);
+                dw[p] = f16_pair(a, c);
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < nr; r++) {
+                const uint8_t *row = qx + r * qxs;
+                const __m512i xb = _mm512_broadcast_i64x4(ld256(row + 32 * b));
+                const __m512i acc = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                                     _mm512_dpbusd_epi32(_mm512_setzero_si512(), vbias, xb));
+                const __m512 dx = _mm512_set1_ps(ld_f32(row + od + 4 * b));
+#pragma GCC unroll 2
+                for (int p = 0; p < 2; p++) {
+                    const __m512i S = _mm512_dpbusd_epi32(acc, u[p], xb);
+                    L[p][r] = _mm512_fmadd_ps(_mm512_mul_ps(dw[p], dx), _mm512_cvtepi32_ps(S), L[p][r]);
+                }
+            }
+        }
+#pragma GCC unroll 2
+        for (int p = 0; p < 2; p++)
+            if (i + 2 * p < nw)
+#pragma GCC unroll 8
+                for (int r = 0; r < nr; r++) vec32_store(false, L[p][r], _mm_setzero_ps(), i + 2 * p, nw, y + r * ys);
+    }
+}
+
 /* VEC (ggml_vec_dot_q4_0_q8_0 ... q8_0_q8_0; tinyBLAS_Q0_AVX the same):
  * weight rows in pairs, nr x rows. */
 INL void vec32_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, const uint8_t *qx, int64_t qxs,
                     int nr, float *y, int64_t ys) {
     if (nr <= 2) {
         vec32_wide(t, K, w, ws, nw, qx, qxs, nr, y, ys);
+        return;
+    }
+    if (t == ZF_Q4_0 || t == ZF_Q5_0 || t == ZF_Q8_0) {
+        vec32_quad(t, K, w, ws, nw, qx, qxs, nr, y, ys);
         return;
     }
     const int bsz = bsz32(t), bias = bias32(t);
