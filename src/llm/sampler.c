@@ -145,6 +145,18 @@ int32_t zf_sampler_sample(zf_sampler *s, const float *logits) {
     const zf_sampler_params *p = &s->p;
     int64_t V = s->n_vocab, n = 0;
     bool pen = p->repeat_penalty != 1.0f || p->presence_penalty != 0.0f || p->frequency_penalty != 0.0f;
+    if (p->temperature <= 0.0f && !pen) { /* greedy: the first largest logit, NaN and -inf skipped (as below) */
+        int64_t best = -1;
+        for (int64_t i = 0; i < V; i++) {
+            const float l = logits[i];
+            if (isnan(l) || l == -INFINITY) continue;
+            if (best < 0 || l > logits[best]) best = i;
+        }
+        if (best >= 0) {
+            s->draws++;
+            return (int32_t)best;
+        }
+    }
     for (int64_t i = 0; i < V; i++) {
         float l = logits[i];
         if (pen && s->count[i] > 0) {

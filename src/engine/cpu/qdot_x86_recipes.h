@@ -59,10 +59,15 @@ INL void kgemv_body(zf_dtype t, int64_t K, const uint8_t *w, size_t ws, int nw, 
     const size_t od = zf_qx_d_offset(K), obs = zf_qx_bsums_offset(K);
     const uint8_t *wr[8];
     rows8(w, (int64_t)ws, nw, wr);
+    /* prefetch the rows two calls ahead (contiguous, ws apart), spread over the first x row's blocks */
+    const size_t span = (size_t)nw * ws, pstep = (span / (size_t)nb + 63) & ~(size_t)63;
+    const uint8_t *pf = w + 2 * span;
     for (int r = 0; r < nr; r++) {
         const uint8_t *row = qx + r * qxs;
         __m256 A = _mm256_setzero_ps(), B = _mm256_setzero_ps();
         for (int64_t b = 0; b < nb; b++) {
+            if (r == 0)
+                for (size_t o = 0; o < pstep; o += 64) _mm_prefetch((const char *)pf + b * pstep + o, _MM_HINT_T0);
             const __m256i bs16 = ld256(row + obs + 32 * b);
             KVEC s[8];
             __m256i mp[8];

@@ -18,6 +18,8 @@
  * (zf_qmatmul_run_path's AUTO rule); these are not ggml's bits. */
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,10 @@
 #include "engine/cpu/gemm.h"
 #include "engine/cpu/qmatmul.h"
 #include "zerfoo/quant.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 /* ---- activation quantization (formats in qmatmul.h) ---- */
 
@@ -83,7 +89,7 @@ static inline int8_t q8(float v) {
 }
 
 /* One block of n values: max |x| and whether any is NaN. */
-static float block_amax(const float *x, int n, bool *nan) {
+static float block_amax_ref(const float *x, int n, bool *nan) {
     float amax = 0.0f;
     bool bad = false;
     for (int j = 0; j < n; j++) {
@@ -95,6 +101,65 @@ static float block_amax(const float *x, int n, bool *nan) {
     return amax;
 }
 
+/* qs[j] = q8(x[j] * id) for n values; returns their sum. */
+static int32_t block_q8_ref(const float *x, int n, float id, int8_t *qs) {
+    int32_t sum = 0;
+    for (int j = 0; j < n; j++) {
+        qs[j] = q8(x[j] * id);
+        sum += qs[j];
+    }
+    return sum;
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+/* The same two in AVX-512, n a multiple of 16, the same bits: max is exact
+ * and order-free (maxps keeps the running max when |x| is NaN, as the
+ * scalar compare does); the product, round-half-even, clamp and NaN -> 0
+ * are per element. */
+#define QX_TGT __attribute__((target("avx512f,avx512bw,avx512vl")))
+QX_TGT static float block_amax_avx512(const float *x, int n, bool *nan) {
+    __m512 m = _mm512_setzero_ps();
+    __mmask16 bad = 0;
+    for (int j = 0; j < n; j += 16) {
+        const __m512 v = _mm512_loadu_ps(x + j);
+        m = _mm512_max_ps(_mm512_abs_ps(v), m);
+        bad |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    }
+    *nan = bad != 0;
+    return _mm512_reduce_max_ps(m);
+}
+QX_TGT static int32_t block_q8_avx512(const float *x, int n, float id, int8_t *qs) {
+    __m512i sum = _mm512_setzero_si512();
+    for (int j = 0; j < n; j += 16) {
+        const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x + j), _mm512_set1_ps(id));
+        __m512 r = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+        const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), r);
+        _mm_storeu_si128((__m128i *)(void *)(qs + j), _mm512_cvtepi32_epi8(q));
+        sum = _mm512_add_epi32(sum, q);
+    }
+    return _mm512_reduce_add_epi32(sum);
+}
+static bool qx_avx512(void) {
+    static int v = -1; /* benign race: every thread computes the same value */
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl");
+    }
+    return v;
+}
+static float block_amax(const float *x, int n, bool *nan) {
+    return qx_avx512() ? block_amax_avx512(x, n, nan) : block_amax_ref(x, n, nan);
+}
+static int32_t block_q8(const float *x, int n, float id, int8_t *qs) {
+    return qx_avx512() ? block_q8_avx512(x, n, id, qs) : block_q8_ref(x, n, id, qs);
+}
+#else
+#define block_amax block_amax_ref
+#define block_q8 block_q8_ref
+#endif
+
 static void quantize_q8_0(const float *x, uint8_t *row, int64_t K, bool q8_1) {
     int64_t nb = K / 32;
     int8_t *qs = (int8_t *)row;
@@ -104,10 +169,8 @@ static void quantize_q8_0(const float *x, uint8_t *row, int64_t K, bool q8_1) {
         const float amax = block_amax(x, 32, &nan);
         const float db = amax / 127, id = amax > 0.0f ? 127.0f / amax : 0.0f;
         int32_t sum = 0;
-        for (int j = 0; j < 32; j++) {
-            qs[j] = id > 0.0f ? q8(x[j] * id) : 0;
-            sum += qs[j];
-        }
+        if (id > 0.0f) sum = block_q8(x, 32, id, qs);
+        else memset(qs, 0, 32);
         d[b] = nan ? __builtin_nanf("") : f16_round(db);
         s[b] = q8_1 ? f16_round(db * (float)sum) : d[b] * (float)sum;
         if (nan) s[b] = d[b];
@@ -130,14 +193,7 @@ static void quantize_q8_k(const float *x, uint8_t *row, int64_t K) {
             continue;
         }
         const float iscale = 127.0f / amax;
-        for (int j = 0; j < 16; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 16; i++) {
-                qs[16 * j + i] = q8(iscale * x[16 * j + i]);
-                sum += qs[16 * j + i];
-            }
-            bsums[16 * b + j] = (int16_t)sum;
-        }
+        for (int j = 0; j < 16; j++) bsums[16 * b + j] = (int16_t)block_q8(x + 16 * j, 16, iscale, qs + 16 * j);
         d[b] = nan ? __builtin_nanf("") : 1.0f / iscale;
     }
 }
