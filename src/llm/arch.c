@@ -131,6 +131,9 @@ zf_status llm_read_hparams(const zf_gguf *g, const llm_arch *a, zf_llm_hparams *
     hp->rope_base_swa = a->rope_base_swa > 0 ? a->rope_base_swa : hp->rope_base;
     float factor = 0.0f;
     TRY(get_float(g, a, "rope.scaling.factor", &factor));
+    if (factor < 0) /* get_float rejects non-finite values; 0: no scaling, as llama.cpp reads it */
+        return zf_set_error(ZF_ERR_FORMAT, "%s: rope.scaling.factor %g must be >= 0", a->name,
+                            (double)factor);
     hp->rope_scale = factor > 0 ? 1.0f / factor : 1.0f;
     char k[128];
     if (zf_gguf_find_key(g, akey(k, sizeof k, a, "rope.scaling.type")) >= 0 && zf_gguf_get_str(g, k, &s) == ZF_OK &&
@@ -139,6 +142,9 @@ zf_status llm_read_hparams(const zf_gguf *g, const llm_arch *a, zf_llm_hparams *
                             a->name, (int)(s.len < 32 ? s.len : 32), s.ptr);
     TRY(get_int(g, a, "attention.sliding_window", false, 0, (int64_t)1 << 30, &hp->sliding_window));
     TRY(get_float(g, a, "final_logit_softcapping", &hp->logit_softcap));
+    if (hp->logit_softcap < 0) /* 0: no cap */
+        return zf_set_error(ZF_ERR_FORMAT, "%s: final_logit_softcapping %g must be >= 0", a->name,
+                            (double)hp->logit_softcap);
     if (hp->rope_base <= 0 || hp->norm_eps <= 0)
         return zf_set_error(ZF_ERR_FORMAT, "%s: rope.freq_base and layer_norm_rms_epsilon must be positive",
                             a->name);

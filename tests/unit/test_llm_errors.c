@@ -61,6 +61,27 @@ static bool poke_f32(const char *path, const char *name, float v) {
     return ok;
 }
 
+/* Writes `src` to `dst` with f32 metadata `key` set to v (added when absent). */
+static bool rewrite_f32(const char *src, const char *dst, const char *key, float v) {
+    zf_gguf *g = zf_gguf_open(src);
+    zf_gguf_writer *w = zf_gguf_writer_new();
+    bool ok = g && w;
+    for (int64_t i = 0; ok && i < zf_gguf_n_kv(g); i++) {
+        const char *k = zf_gguf_kv_key(g, i);
+        if (strcmp(k, key) != 0) ok = zf_gguf_writer_set_val(w, k, zf_gguf_kv_val(g, i)) == ZF_OK;
+    }
+    ok = ok && zf_gguf_writer_set_f32(w, key, v) == ZF_OK;
+    for (int64_t i = 0; ok && i < zf_gguf_n_tensors(g); i++) {
+        const zf_gguf_tensor_info *ti = zf_gguf_tensor(g, i);
+        ok = zf_gguf_writer_add_tensor_raw(w, ti->name, ti->ggml_type, ti->n_dims, ti->ne, zf_gguf_tensor_raw(g, i),
+                                           ti->size) == ZF_OK;
+    }
+    ok = ok && zf_gguf_writer_write(w, dst) == ZF_OK;
+    zf_gguf_writer_free(w);
+    zf_gguf_close(g);
+    return ok;
+}
+
 int main(void) {
     CHECK(fails_with("/nonexistent/model.gguf", "/nonexistent/model.gguf"));
     CHECK(zf_llm_load(NULL, NULL) == NULL);
@@ -134,6 +155,34 @@ int main(void) {
         zf_gguf_writer_free(w);
         zf_gguf_close(g);
         CHECK(fails_with(bad, "attn_q.weight"));
+    }
+    unlink(path);
+
+    /* float hyperparameters out of range are errors naming the key, not
+     * silently ignored (0 stays "off" for the scaling factor and soft-cap) */
+    c = fx_default("gemma3");
+    CHECK(fx_write(&c, path, sizeof path));
+    {
+        static const struct { const char *key; float v; } bad_f32[] = {
+            {"gemma3.rope.scaling.factor", -2.0f},     {"gemma3.rope.scaling.factor", NAN},
+            {"gemma3.rope.scaling.factor", INFINITY},  {"gemma3.final_logit_softcapping", -30.0f},
+            {"gemma3.final_logit_softcapping", NAN},   {"gemma3.rope.freq_base", NAN},
+            {"gemma3.rope.freq_base", INFINITY},       {"gemma3.attention.layer_norm_rms_epsilon", NAN},
+            {"gemma3.attention.layer_norm_rms_epsilon", -1e-6f},
+        };
+        for (size_t i = 0; i < sizeof bad_f32 / sizeof bad_f32[0]; i++) {
+            CHECK(rewrite_f32(path, bad, bad_f32[i].key, bad_f32[i].v));
+            CHECK(fails_with(bad, strrchr(bad_f32[i].key, '.') + 1)); /* the key is named */
+        }
+        /* the "off" values still load */
+        CHECK(rewrite_f32(path, bad, "gemma3.rope.scaling.factor", 0.0f));
+        zf_llm_model *m0 = zf_llm_load(bad, NULL);
+        CHECK(m0 != NULL);
+        zf_llm_free(m0);
+        CHECK(rewrite_f32(path, bad, "gemma3.final_logit_softcapping", 0.0f));
+        m0 = zf_llm_load(bad, NULL);
+        CHECK(m0 != NULL);
+        zf_llm_free(m0);
     }
     unlink(path);
 
