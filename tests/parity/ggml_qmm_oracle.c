@@ -22,7 +22,6 @@
  *
  *   usage: ggml_qmm_oracle [GGML_LIB_DIR]
  *   env:   ZF_QMM_TYPES=q4_k,q6_k  (only these types)  ZF_QMM_VERBOSE=1 */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +30,7 @@
 #include <string.h>
 
 #include "engine/cpu/qmatmul.h"
+#include "ggml_dl.h"
 #include "zerfoo/quant.h"
 #include "zerfoo/threadpool.h"
 
@@ -74,34 +74,13 @@ static struct {
 static gptr g_backend, g_repack_buft;
 static bool g_plain; /* weights in the plain CPU buffer even where llama.cpp's loader would repack them */
 
-static char *ggml_lib_dir(int argc, char **argv) {
-    static char dir[4096];
-    if (argc > 1) return argv[1];
-    FILE *p = popen("python3 -c 'import llama_cpp, os; print(os.path.join(os.path.dirname(llama_cpp.__file__), "
-                    "\"lib\"))' 2>/dev/null",
-                    "r");
-    if (!p) return NULL;
-    char *s = fgets(dir, sizeof dir, p);
-    pclose(p);
-    if (!s) return NULL;
-    dir[strcspn(dir, "\n")] = 0;
-    return dir[0] ? dir : NULL;
-}
-
 static void quiet(int level, const char *text, void *user) {
     (void)level, (void)text, (void)user;
 }
 
 static int load_ggml(const char *dir) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/libggml-base.so", dir);
-    void *base = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-    snprintf(path, sizeof path, "%s/libggml-cpu.so", dir);
-    void *cpu = base ? dlopen(path, RTLD_NOW | RTLD_GLOBAL) : NULL;
-    if (!base || !cpu) {
-        printf("SKIP: cannot load the ggml libraries from %s: %s\n", dir, dlerror());
-        return -1;
-    }
+    void *base, *cpu;
+    if (!ggml_dl_open(dir, "SKIP", &base, &cpu)) return -1;
     int missing = 0;
 #define SYM(lib, field, name)                                                     \
     do {                                                                           \
@@ -391,7 +370,7 @@ static void run_case(zf_dtype t, int64_t M, int64_t N, int64_t K, int seed, zf_t
 }
 
 int main(int argc, char **argv) {
-    const char *dir = ggml_lib_dir(argc, argv);
+    const char *dir = ggml_dl_dir(argc > 1 ? argv[1] : NULL);
     if (!dir) {
         printf("SKIP: llama_cpp (PyPI llama-cpp-python) is not installed; no ggml to compare with\n");
         return 77;

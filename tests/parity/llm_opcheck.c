@@ -14,12 +14,12 @@
  * the probabilities; prefill and decode, GQA, windows, head dims whose
  * dot products take either of ggml's orders), f32 -> f16 conversion (the KV
  * cache store) and get_rows of block-quantized rows (embeddings). */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ggml_dl.h"
 #include "zerfoo/quant.h"
 #include "zerfoo/zerfoo.h"
 
@@ -64,15 +64,8 @@ static struct {
 } G;
 
 static bool load_ggml(const char *dir) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/libggml-base.so", dir);
-    void *hb = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-    snprintf(path, sizeof path, "%s/libggml-cpu.so", dir);
-    void *hc = hb ? dlopen(path, RTLD_NOW | RTLD_GLOBAL) : NULL;
-    if (!hb || !hc) {
-        fprintf(stderr, "llm_opcheck: %s\n", dlerror());
-        return false;
-    }
+    void *hb, *hc;
+    if (!dir || !ggml_dl_open(dir, "llm_opcheck", &hb, &hc)) return false;
     struct {
         void *h;
         const char *name;
@@ -335,7 +328,7 @@ static void check_get_rows(zf_dtype zt, int gtype, const char *name) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || !load_ggml(argv[1])) {
+    if (!load_ggml(ggml_dl_dir(argc > 1 ? argv[1] : NULL))) {
         printf("llm_opcheck: ggml not found (llama-cpp-python's lib directory): skipped\n");
         return 77;
     }
